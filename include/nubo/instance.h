@@ -1,0 +1,38 @@
+// instance.h — what a datasource found, in one shape for every datasource.
+//
+//   InstanceData d;
+//   d.instance_id = "iid-local01";
+//   d.meta_data = {{"instance-id", "iid-local01"}, {"local-hostname", "vm1"}};
+//   d.user_data = "#cloud-config\nruncmd: [ls]\n";
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nubo/value.h"
+
+namespace nubo {
+
+struct InstanceData {
+  std::string datasource;     // "NoCloud"
+  std::string description;    // "DataSourceNoCloud [seed=/var/lib/cloud/seed/nocloud][dsmode=net]"
+  std::string subplatform;    // "seed-dir (/var/lib/cloud/seed/nocloud)"
+  std::string dsmode = "net";  // "local" or "net", as meta-data says
+  std::string instance_id;
+  std::string local_hostname;   // empty when meta-data has none
+  Value meta_data = Value::object();
+  std::string user_data;        // raw bytes as fetched
+  std::optional<std::string> vendor_data;
+  std::optional<std::string> network_config;  // raw YAML, kept for later rendering
+  std::vector<std::string> public_keys;
+  // Config the datasource contributes (cloud-init's get_config_obj).
+  Value config = Value::object();
+};
+
+// The JSON kept in /run/cloud-init/instance-data.json and in the instance
+// dir, and read back by later stages (no secrets: user-data is not in it).
+Value InstanceDataToJson(const InstanceData& data);
+Result<InstanceData> InstanceDataFromJson(const Value& json);
+
+}  // namespace nubo

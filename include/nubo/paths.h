@@ -1,0 +1,34 @@
+// paths.h — cloud-init's file layout, relative to the target root.
+//
+//   Paths p = Paths::FromConfig(cfg);        // honours system_info.paths
+//   p.InstanceDir("iid-1") == "/var/lib/cloud/instances/iid-1"
+#pragma once
+
+#include <string>
+
+#include "nubo/value.h"
+
+namespace nubo {
+
+struct Paths {
+  std::string cloud_dir = "/var/lib/cloud";
+  std::string run_dir = "/run/cloud-init";
+  std::string instance_id;  // empty until a datasource is found
+
+  static Paths FromConfig(const Value& merged_config);
+
+  std::string InstanceLink() const { return cloud_dir + "/instance"; }
+  std::string InstanceDir() const { return cloud_dir + "/instances/" + instance_id; }
+  std::string InstancePath(const std::string& name) const { return InstanceDir() + "/" + name; }
+  std::string DataPath(const std::string& name) const { return cloud_dir + "/data/" + name; }
+  std::string SeedDir() const { return cloud_dir + "/seed"; }
+  std::string ScriptsDir(const std::string& kind) const { return cloud_dir + "/scripts/" + kind; }
+  std::string CloudSemDir() const { return cloud_dir + "/sem"; }
+  std::string RunPath(const std::string& name) const { return run_dir + "/" + name; }
+
+  static constexpr const char* kLogFile = "/var/log/cloud-init.log";
+  static constexpr const char* kOutputLogFile = "/var/log/cloud-init-output.log";
+  static constexpr const char* kCloudCfg = "/etc/cloud/cloud.cfg";
+};
+
+}  // namespace nubo

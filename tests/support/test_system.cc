@@ -1,0 +1,129 @@
+#include "support/test_system.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "nubo/log.h"
+
+namespace nubo::testing {
+
+void FakeRunner::Expect(std::vector<std::string> argv, CommandResult result) {
+  expectations_.push_back({std::move(argv), false, std::move(result)});
+}
+
+void FakeRunner::ExpectPrefix(std::vector<std::string> argv_prefix, CommandResult result) {
+  expectations_.push_back({std::move(argv_prefix), true, std::move(result)});
+}
+
+Result<CommandResult> FakeRunner::Run(const Command& command) {
+  calls_.push_back(command);
+  for (const auto& e : expectations_) {
+    bool match = e.prefix ? command.argv.size() >= e.argv.size() &&
+                                std::equal(e.argv.begin(), e.argv.end(), command.argv.begin())
+                          : command.argv == e.argv;
+    if (match) return e.result;
+  }
+  ADD_FAILURE() << "unexpected command: " << agent::DisplayArgv(command.argv);
+  return MakeError("unexpected command in test: " + agent::DisplayArgv(command.argv));
+}
+
+std::vector<std::vector<std::string>> FakeRunner::argvs() const {
+  std::vector<std::vector<std::string>> out;
+  for (const auto& c : calls_) out.push_back(c.argv);
+  return out;
+}
+
+std::string TestSystem::MakeTempRoot() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "nubo-test.XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+  return tmpl;
+}
+
+TestSystem::TestSystem() : RealSystem(MakeTempRoot()) {}
+
+TestSystem::~TestSystem() {
+  std::error_code ec;
+  std::filesystem::remove_all(root(), ec);
+}
+
+void TestSystem::AddFile(const std::string& path, const std::string& content, mode_t mode) {
+  WriteOptions o;
+  o.mode = mode;
+  Status s = WriteFile(path, content, o);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+}
+
+void TestSystem::AddDir(const std::string& path, mode_t mode) {
+  Status s = MakeDirs(path, mode);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+}
+
+std::string TestSystem::Read(const std::string& path) {
+  auto r = ReadFile(path);
+  if (!r) {
+    ADD_FAILURE() << "cannot read " << path << ": " << r.error().ToString();
+    return "";
+  }
+  return *r;
+}
+
+mode_t TestSystem::ModeOf(const std::string& path) {
+  auto r = Stat(path);
+  if (!r) {
+    ADD_FAILURE() << "cannot stat " << path << ": " << r.error().ToString();
+    return 0;
+  }
+  return r->mode;
+}
+
+Status TestSystem::ApplyOwner(int, const std::string&, uid_t uid, gid_t gid,
+                              const std::string& path) {
+  std::string u = uid == static_cast<uid_t>(-1) ? "" : std::to_string(uid);
+  std::string g = gid == static_cast<gid_t>(-1) ? "" : std::to_string(gid);
+  owners_[path] = u + ":" + g;
+  return Status::Ok();
+}
+
+std::string TestSystem::DmiValue(const std::string& key) {
+  auto it = dmi_.find(key);
+  return it == dmi_.end() ? "" : it->second;
+}
+
+void TestSystem::AddFilesystem(BlockDevice device, std::string host_dir) {
+  filesystems_.emplace_back(std::move(device), std::move(host_dir));
+}
+
+std::vector<BlockDevice> TestSystem::FindFilesystems(const std::vector<std::string>& labels) {
+  std::vector<BlockDevice> out;
+  for (const auto& [dev, dir] : filesystems_) {
+    if (std::find(labels.begin(), labels.end(), dev.label) != labels.end()) out.push_back(dev);
+  }
+  return out;
+}
+
+Result<std::string> TestSystem::MountReadOnly(const BlockDevice& device) {
+  for (const auto& [dev, dir] : filesystems_) {
+    if (dev.devname == device.devname) {
+      ++mounted_;
+      return dir;
+    }
+  }
+  return MakeError("no such fake device " + Quote(device.devname));
+}
+
+void TestSystem::Unmount(const std::string&) { --mounted_; }
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "nubo-tmp.XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace nubo::testing

@@ -1,0 +1,103 @@
+// test_system.h — a System on a real temporary directory, for tests.
+//
+//   TestSystem sys;                                   // fresh temp root
+//   sys.AddFile("/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+//   sys.runner().Expect({"useradd", "alice"});        // allowed, exit 0
+//   ... run the module ...
+//   EXPECT_EQ(sys.Read("/etc/motd"), "hi\n");
+//   EXPECT_THAT(sys.runner().calls(), ElementsAre(...));
+//
+// Files, modes and renames are real. Ownership changes are recorded, not
+// applied (tests run unprivileged). The FakeRunner refuses every command the
+// test did not expect: the test fails and prints the argv.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/system/real_system.h"
+
+namespace nubo::testing {
+
+class FakeRunner {
+ public:
+  struct Expectation {
+    std::vector<std::string> argv;  // exact match, or a prefix when prefix == true
+    bool prefix = false;
+    CommandResult result;
+  };
+  // Allows `argv` (exactly) and answers with `result`.
+  void Expect(std::vector<std::string> argv, CommandResult result = {});
+  // Allows any command starting with `argv_prefix`.
+  void ExpectPrefix(std::vector<std::string> argv_prefix, CommandResult result = {});
+  Result<CommandResult> Run(const Command& command);
+  const std::vector<Command>& calls() const { return calls_; }
+  std::vector<std::vector<std::string>> argvs() const;
+
+ private:
+  std::vector<Expectation> expectations_;
+  std::vector<Command> calls_;
+};
+
+class TestSystem : public agent::RealSystem {
+ public:
+  TestSystem();  // a new temporary root, removed on destruction
+  ~TestSystem() override;
+
+  // Writes a file (creating directories) with `mode`.
+  void AddFile(const std::string& path, const std::string& content, mode_t mode = 0644);
+  void AddDir(const std::string& path, mode_t mode = 0755);
+  // Content of a file in the root; fails the test when it cannot be read.
+  std::string Read(const std::string& path);
+  bool Has(const std::string& path) { return Exists(path); }
+  mode_t ModeOf(const std::string& path);
+
+  FakeRunner& runner() { return runner_; }
+  // path -> "owner:group" as last set (empty side when not given).
+  const std::map<std::string, std::string>& owners() const { return owners_; }
+
+  // Host facts.
+  void set_cmdline(std::string s) { cmdline_ = std::move(s); }
+  void set_dmi(const std::string& key, std::string value) { dmi_[key] = std::move(value); }
+  // A fake block device whose "mount" is `host_dir` (a directory the test fills).
+  void AddFilesystem(BlockDevice device, std::string host_dir);
+  int mounted_now() const { return mounted_; }
+  void set_now(double t) { now_ = t; }
+
+  std::string KernelCmdline() override { return cmdline_; }
+  std::string DmiValue(const std::string& key) override;
+  std::vector<BlockDevice> FindFilesystems(const std::vector<std::string>& labels) override;
+  Result<std::string> MountReadOnly(const BlockDevice& device) override;
+  void Unmount(const std::string& host_dir) override;
+  double Now() override { return now_; }
+  double Uptime() override { return 12.5; }
+
+ protected:
+  Status ApplyOwner(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
+                    const std::string& path) override;
+  Result<CommandResult> Execute(const Command& command) override { return runner_.Run(command); }
+
+ private:
+  static std::string MakeTempRoot();
+  FakeRunner runner_;
+  std::map<std::string, std::string> owners_;
+  std::string cmdline_ = "BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro";
+  std::map<std::string, std::string> dmi_;
+  std::vector<std::pair<BlockDevice, std::string>> filesystems_;
+  int mounted_ = 0;
+  double now_ = 1700000000.0;
+};
+
+// A temporary directory on the host, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace nubo::testing
