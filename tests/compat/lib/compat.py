@@ -1,0 +1,337 @@
+#!/usr/bin/python3
+"""Differential compatibility suite: Debian's cloud-init vs nubo on the same NoCloud seeds.
+
+See tests/compat/README.md. Entry point is tests/compat/run, which installs the apt
+dependencies and then runs this file.
+"""
+import argparse
+import concurrent.futures
+import difflib
+import fcntl
+import fnmatch
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COMPAT = os.path.dirname(HERE)
+REPO = os.path.dirname(os.path.dirname(COMPAT))
+sys.path.insert(0, HERE)
+import dump  # noqa: E402
+
+STAGES = [
+    ("init-local", ["/usr/bin/cloud-init", "init", "--local"]),
+    ("init", ["/usr/bin/cloud-init", "init"]),
+    ("config", ["/usr/bin/cloud-init", "modules", "--mode", "config"]),
+    ("final", ["/usr/bin/cloud-init", "modules", "--mode", "final"]),
+]
+SEED_FILES = ["meta-data", "user-data", "vendor-data", "network-config"]
+DATASOURCE_CFG = "datasource_list: [ NoCloud, None ]\n"
+PENDING_ISSUES = {"4", "5", "network"}
+HASH_RE = re.compile(r"\$[0-9a-z]{1,2}\$[./0-9A-Za-z$]+")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- trees
+
+def ensure_trees(cache_root, rebuild):
+    recipe = os.path.join(HERE, "build-trees.sh")
+    with open(recipe, "rb") as f:
+        key = hashlib.sha256(f.read()).hexdigest()[:16]
+    cache = os.path.join(cache_root, key)
+    os.makedirs(cache_root, exist_ok=True)
+    with open(os.path.join(cache_root, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if rebuild and os.path.exists(cache):
+            shutil.rmtree(cache)
+        if not os.path.exists(os.path.join(cache, "default-config", "cloud.cfg")):
+            log(f"compat: building sandbox trees in {cache} (recipe {key}); this takes minutes")
+            t0 = time.monotonic()
+            subprocess.run([recipe, cache], check=True)
+            log(f"compat: trees built in {time.monotonic() - t0:.0f}s")
+    return cache
+
+
+# ---------------------------------------------------------------- scenarios
+
+class Scenario:
+    def __init__(self, path):
+        self.path = path
+        self.name = os.path.basename(path)
+        meta_path = os.path.join(path, "scenario.yaml")
+        self.meta = {}
+        if os.path.exists(meta_path):
+            with open(meta_path) as f:
+                self.meta = yaml.safe_load(f) or {}
+        unknown = set(self.meta) - {"description", "files", "markers", "boots", "gzip_user_data",
+                                     "ignore_changes", "timeout", "seed_dir"}
+        if unknown:
+            raise SystemExit(f"{meta_path}: unknown keys {sorted(unknown)}")
+
+    def given_hashes(self):
+        found = set()
+        for dirpath, _, filenames in os.walk(self.path):
+            for n in filenames:
+                with open(os.path.join(dirpath, n), errors="replace") as f:
+                    found.update(HASH_RE.findall(f.read()))
+        return sorted(found)
+
+    def prepare(self, prep, default_cfg):
+        """Fills PREP with what goes into the tree before the first boot (same for both agents)."""
+        etc = os.path.join(prep, "etc/cloud")
+        os.makedirs(os.path.join(etc, "cloud.cfg.d"))
+        own_cfg = os.path.join(self.path, "cloud.cfg")
+        shutil.copyfile(own_cfg if os.path.exists(own_cfg) else
+                        os.path.join(default_cfg, "cloud.cfg"), os.path.join(etc, "cloud.cfg"))
+        shutil.copyfile(os.path.join(default_cfg, "cloud.cfg.d/05_logging.cfg"),
+                        os.path.join(etc, "cloud.cfg.d/05_logging.cfg"))
+        with open(os.path.join(etc, "cloud.cfg.d/90_datasource.cfg"), "w") as f:
+            f.write(DATASOURCE_CFG)
+        cfgd = os.path.join(self.path, "cloud.cfg.d")
+        if os.path.isdir(cfgd):
+            for n in sorted(os.listdir(cfgd)):
+                shutil.copyfile(os.path.join(cfgd, n), os.path.join(etc, "cloud.cfg.d", n))
+        seed = os.path.join(prep, self.meta.get("seed_dir", "var/lib/cloud/seed/nocloud").lstrip("/"))
+        os.makedirs(seed)
+        for n in SEED_FILES:
+            src = os.path.join(self.path, n)
+            if not os.path.exists(src):
+                continue
+            if n == "user-data" and self.meta.get("gzip_user_data"):
+                with open(src, "rb") as f:
+                    data = gzip.compress(f.read(), mtime=0)
+                with open(os.path.join(seed, n), "wb") as f:
+                    f.write(data)
+            else:
+                shutil.copyfile(src, os.path.join(seed, n))
+        os.chmod(prep, 0o755)
+        for dirpath, dirnames, filenames in os.walk(prep):
+            for n in dirnames:
+                os.chmod(os.path.join(dirpath, n), 0o755)
+            for n in filenames:
+                os.chmod(os.path.join(dirpath, n), 0o644)
+
+
+def load_scenarios(only):
+    root = os.path.join(COMPAT, "scenarios")
+    names = sorted(n for n in os.listdir(root) if os.path.isdir(os.path.join(root, n)))
+    if only:
+        wanted = [p for o in only for p in o.split(",")]
+        names = [n for n in names if any(fnmatch.fnmatch(n, w) for w in wanted)]
+        if not names:
+            raise SystemExit(f"compat: no scenario matches {wanted}")
+    return [Scenario(os.path.join(root, n)) for n in names]
+
+
+# ---------------------------------------------------------------- running
+
+def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout):
+    """Runs the four stages of AGENT on a fresh overlay of TREE; returns (dump, outdir, secs)."""
+    t0 = time.monotonic()
+    work = tempfile.mkdtemp(prefix=f"{scenario.name}.{agent}.", dir=workroot)
+    for d in ("upper", "work", "merged", "prep", "out"):
+        os.mkdir(os.path.join(work, d))
+    prep = os.path.join(work, "prep")
+    scenario.prepare(prep, os.path.join(cache, "default-config"))
+    if agent == "nubo":
+        os.makedirs(os.path.join(prep, "usr/bin"), exist_ok=True)
+        shutil.copyfile(nubo, os.path.join(prep, "usr/bin/nubo"))
+        os.chmod(os.path.join(prep, "usr/bin/nubo"), 0o755)
+        os.symlink("nubo", os.path.join(prep, "usr/bin/cloud-init"))
+    boots = int(scenario.meta.get("boots", 1))
+    stage_timeout = int(scenario.meta.get("timeout", timeout))
+    job = {
+        "lower": os.path.join(cache, tree), "upper": os.path.join(work, "upper"),
+        "work": os.path.join(work, "work"), "merged": os.path.join(work, "merged"),
+        "prep": prep, "outdir": os.path.join(work, "out"), "boots": boots,
+        "timeout": stage_timeout, "stages": STAGES,
+        "clear": ["/etc/cloud/cloud.cfg", "/etc/cloud/cloud.cfg.d"],
+        "dump": {"files": scenario.meta.get("files", []),
+                 "markers": scenario.meta.get("markers", []),
+                 "ignore_changes": scenario.meta.get("ignore_changes", []),
+                 "given_hashes": scenario.given_hashes()},
+    }
+    with open(os.path.join(work, "job.json"), "w") as f:
+        json.dump(job, f, indent=1)
+    argv = ["unshare", "--mount", "--uts", "--ipc", "--pid", "--net", "--fork",
+            "/usr/bin/python3", os.path.join(HERE, "sandbox.py"), os.path.join(work, "job.json")]
+    with open(os.path.join(work, "out", "sandbox.log"), "wb") as out:
+        try:
+            rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
+                                timeout=boots * len(STAGES) * stage_timeout + 120).returncode
+        except subprocess.TimeoutExpired:
+            rc = "timeout"
+    dump_path = os.path.join(work, "out", "dump.json")
+    if rc != 0 or not os.path.exists(dump_path):
+        with open(os.path.join(work, "out", "sandbox.log"), errors="replace") as f:
+            tail = f.read()[-3000:]
+        raise RuntimeError(f"sandbox for {scenario.name}/{agent} failed ({rc}), kept {work}:\n{tail}")
+    with open(dump_path) as f:
+        d = json.load(f)
+    with open(os.path.join(work, "out", "dump.txt"), "w") as f:
+        f.write(dump.render(d))
+    return d, work, time.monotonic() - t0
+
+
+# ---------------------------------------------------------------- comparing
+
+class Known:
+    def __init__(self, path):
+        self.path = path
+        with open(path) as f:
+            self.entries = yaml.safe_load(f) or []
+        for i, e in enumerate(self.entries):
+            where = f"{path}: entry {i + 1}"
+            if not isinstance(e, dict) or "item" not in e or "reason" not in e:
+                raise SystemExit(f"{where}: needs at least 'item' and 'reason'")
+            extra = set(e) - {"scenario", "item", "reason", "pending", "bug"}
+            if extra:
+                raise SystemExit(f"{where}: unknown keys {sorted(extra)}")
+            if "pending" in e and str(e["pending"]) not in PENDING_ISSUES:
+                raise SystemExit(f"{where}: pending must be one of {sorted(PENDING_ISSUES)}")
+            e.setdefault("scenario", "*")
+            e["hits"] = 0
+
+    def match(self, scenario, item):
+        for e in self.entries:
+            if fnmatch.fnmatchcase(scenario, e["scenario"]) and fnmatch.fnmatchcase(item, e["item"]):
+                e["hits"] += 1
+                return e
+        return None
+
+
+def label(e):
+    if "bug" in e:
+        return f"BUG: {e['bug']}"
+    if "pending" in e:
+        return f"pending #{e['pending']}: {e['reason']}"
+    return f"accepted: {e['reason']}"
+
+
+def compare(a, b, name_a, name_b):
+    """Returns [(item, difflines)] for items whose lines differ."""
+    diffs = []
+    for item in list(a) + [k for k in b if k not in a]:
+        la, lb = a.get(item, ["<no such item>"]), b.get(item, ["<no such item>"])
+        if la != lb:
+            diffs.append((item, list(difflib.unified_diff(
+                la, lb, f"{name_a}/{item}", f"{name_b}/{item}", lineterm="", n=2))))
+    return diffs
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(prog="tests/compat/run", description=__doc__)
+    ap.add_argument("--nubo", default=os.path.join(REPO, "build/nubo"),
+                    help="nubo binary to test (default: build/nubo in the repo)")
+    ap.add_argument("--only", action="append", help="scenario name or glob (repeatable, comma list)")
+    ap.add_argument("--keep", action="store_true", help="keep sandbox dirs and dumps")
+    ap.add_argument("--self-check", choices=["cloud-init", "nubo"],
+                    help="run AGENT twice per scenario and require identical dumps (normalisation check)")
+    ap.add_argument("--jobs", "-j", type=int, default=max(1, (os.cpu_count() or 2) // 2),
+                    help="scenarios run in parallel (each runs both agents at once)")
+    ap.add_argument("--timeout", type=int, default=120, help="seconds per stage")
+    ap.add_argument("--cache", default=os.environ.get("NUBO_COMPAT_CACHE", "/var/cache/nubo-compat"))
+    ap.add_argument("--workdir", default=os.environ.get("NUBO_COMPAT_WORKDIR", "/var/tmp/nubo-compat"))
+    ap.add_argument("--rebuild", action="store_true", help="rebuild the cached trees")
+    ap.add_argument("--known", default=os.path.join(COMPAT, "known-differences.yaml"))
+    args = ap.parse_args()
+
+    if os.geteuid() != 0:
+        raise SystemExit("compat: needs root (namespaces, overlayfs, chroot)")
+    agents = ("cloud-init", "nubo")
+    if args.self_check:
+        agents = (args.self_check, args.self_check)
+    nubo = os.path.abspath(args.nubo)
+    if "nubo" in agents and not os.access(nubo, os.X_OK):
+        raise SystemExit(f"compat: nubo binary {nubo} not found or not executable "
+                         "(build it, or pass --nubo PATH)")
+    scenarios = load_scenarios(args.only)
+    known = Known(args.known) if not args.self_check else Known(os.devnull)
+    cache = ensure_trees(args.cache, args.rebuild)
+    os.makedirs(args.workdir, exist_ok=True)
+    with open(os.path.join(cache, "versions")) as f:
+        print("compat: reference " + ", ".join(l.replace("\t", " ") for l in f.read().split("\n") if l.startswith("cloud-init")))
+    if "nubo" in agents:
+        print(f"compat: nubo {nubo}")
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2 * args.jobs)
+
+    def run_one(sc):
+        t0 = time.monotonic()
+        futs = [pool.submit(run_agent, ag, "cloud-init" if ag == "cloud-init" else "base", sc,
+                            cache, nubo, args.workdir, args.timeout) for ag in agents]
+        res = [f.result() for f in futs]
+        return sc, res, time.monotonic() - t0
+
+    names = ("cloud-init", "nubo") if not args.self_check else ("run1", "run2")
+    totals = {"match": 0, "known": 0, "unlisted": 0, "pending": 0, "bug": 0, "accepted": 0}
+    errors = 0
+    outer = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
+    futures = [outer.submit(run_one, sc) for sc in scenarios]
+    t_all = time.monotonic()
+    for fut in futures:
+        try:
+            sc, res, secs = fut.result()
+        except RuntimeError as e:
+            print(f"=== ERROR {e}")
+            errors += 1
+            continue
+        (da, wa, sa), (db, wb, sb) = res
+        diffs = compare(da, db, *names)
+        timing = f"({names[0]} {sa:.1f}s, {names[1]} {sb:.1f}s)"
+        if not diffs:
+            totals["match"] += 1
+            print(f"=== {sc.name}: match {timing}")
+        else:
+            n_known = 0
+            body = []
+            for item, lines in diffs:
+                e = known.match(sc.name, item)
+                if e:
+                    n_known += 1
+                    kind = "bug" if "bug" in e else "pending" if "pending" in e else "accepted"
+                    totals[kind] += 1
+                    body.append(f"[known] {item} -- {label(e)}")
+                else:
+                    body.append(f"[UNLISTED] {item}")
+                body += ["    " + l for l in lines]
+            totals["known"] += n_known
+            totals["unlisted"] += len(diffs) - n_known
+            print(f"=== {sc.name}: {len(diffs)} differences, {n_known} known, "
+                  f"{len(diffs) - n_known} unlisted {timing}")
+            print("\n".join(body))
+        if args.keep:
+            print(f"    kept: {wa} {wb}")
+        else:
+            for w in (wa, wb):
+                shutil.rmtree(w, ignore_errors=True)
+    ran = {s.name for s in scenarios}
+    stale = [e for e in known.entries if e["hits"] == 0 and
+             any(fnmatch.fnmatchcase(n, e["scenario"]) for n in ran)]
+    for e in stale:
+        print(f"warning: stale known-difference (matched nothing): scenario={e['scenario']} "
+              f"item={e['item']} ({label(e)})")
+    print(f"compat: {len(scenarios)} scenarios in {time.monotonic() - t_all:.0f}s; differences: "
+          f"{totals['known'] + totals['unlisted']} total, {totals['known']} listed "
+          f"({totals['pending']} pending, {totals['bug']} bug, {totals['accepted']} accepted), "
+          f"{totals['unlisted']} unlisted; {len(stale)} stale entries; {errors} errors")
+    print(f"compat: {totals['match']}/{len(scenarios)} scenarios match")
+    return 1 if totals["unlisted"] or errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
