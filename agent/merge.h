@@ -27,10 +27,20 @@ using MergeHow = std::vector<Merger>;
 // ([{name: list, settings: [append]}, ...]) given as YAML value.
 Result<MergeHow> ParseMergeHow(const Value& spec);
 const MergeHow& DefaultMergeHow();
+// util.mergemanydict's default: "list()+dict()+str()".
+const MergeHow& DefaultMergeManyHow();
+
+// Removes `merge_how` (or, when that is absent or null, `merge_type`) from
+// `config` and parses it, as mergers.dict_extract_mergers does. An empty
+// MergeHow means the document named none.
+Result<MergeHow> ExtractMergeHow(Value& config);
 
 // Merges `addition` into `base` with the given mergers, as cloud-init's
 // handlers do for successive cloud-config parts.
 Value MergeWith(const Value& base, const Value& addition, const MergeHow& how);
+// The same, but reports the merges Python raises on (appending an int to a
+// list, a str to an int, ...) instead of keeping `base`.
+Result<Value> TryMergeWith(const Value& base, const Value& addition, const MergeHow& how);
 
 // util.mergemanydict: the first value of a key wins, dicts merge recursively.
 Value MergeManyDicts(const std::vector<Value>& dicts);
