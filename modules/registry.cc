@@ -1,12 +1,23 @@
 // The one table of modules nubo implements. Adding a module: its file in
 // modules/, its test in tests/modules/, and one line here.
 
+#include "modules/modules.h"
 #include "nubo/module.h"
 
 namespace nubo {
 
 const std::vector<const ModuleSpec*>& AllModules() {
   static const std::vector<const ModuleSpec*> kModules = {
+      &modules::migrator::kSpec,
+      &modules::bootcmd::kSpec,
+      &modules::write_files::kSpec,
+      &modules::runcmd::kSpec,
+      &modules::write_files_deferred::kSpec,
+      &modules::scripts_per_once::kSpec,
+      &modules::scripts_per_boot::kSpec,
+      &modules::scripts_per_instance::kSpec,
+      &modules::scripts_user::kSpec,
+      &modules::final_message::kSpec,
   };
   return kModules;
 }

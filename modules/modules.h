@@ -1,0 +1,25 @@
+// modules.h — every module's spec, for the table in modules/registry.cc.
+//
+//   #include "modules/modules.h"
+//   &modules::bootcmd::kSpec,
+//
+// One line per module; modules include this header (for their own kSpec
+// declaration) but never use another module's.
+#pragma once
+
+#include "nubo/module.h"
+
+namespace nubo::modules {
+
+namespace bootcmd { extern const ModuleSpec kSpec; }
+namespace final_message { extern const ModuleSpec kSpec; }
+namespace migrator { extern const ModuleSpec kSpec; }
+namespace runcmd { extern const ModuleSpec kSpec; }
+namespace scripts_per_boot { extern const ModuleSpec kSpec; }
+namespace scripts_per_instance { extern const ModuleSpec kSpec; }
+namespace scripts_per_once { extern const ModuleSpec kSpec; }
+namespace scripts_user { extern const ModuleSpec kSpec; }
+namespace write_files { extern const ModuleSpec kSpec; }
+namespace write_files_deferred { extern const ModuleSpec kSpec; }
+
+}  // namespace nubo::modules

@@ -1,0 +1,31 @@
+// scripts_per_boot: runs the scripts in
+// /var/lib/cloud/scripts/per-boot on every boot (cloud-init's
+// cc_scripts_per_boot).
+
+#include "modules/modules.h"
+#include "nubo/runparts.h"
+
+namespace nubo::modules::scripts_per_boot {
+
+namespace {
+
+Status Run(ModuleContext& ctx) {
+  std::string dir = ctx.paths.ScriptsDir("per-boot");
+  Status s = RunParts(ctx.sys, ctx.log, dir);
+  if (!s.ok()) ctx.log.Warning("Failed to run module scripts_per_boot (per-boot in " + dir + ")");
+  return s;
+}
+
+}  // namespace
+
+const ModuleSpec kSpec{
+    .name = "scripts_per_boot",
+    .aliases = {"scripts-per-boot"},
+    .stage = Stage::kFinal,
+    .frequency = Frequency::kAlways,
+    .activated_by = {},
+    .reads = {},
+    .run = &Run,
+};
+
+}  // namespace nubo::modules::scripts_per_boot

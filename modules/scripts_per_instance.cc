@@ -1,0 +1,31 @@
+// scripts_per_instance: runs the scripts in
+// /var/lib/cloud/scripts/per-instance once per instance (cloud-init's
+// cc_scripts_per_instance).
+
+#include "modules/modules.h"
+#include "nubo/runparts.h"
+
+namespace nubo::modules::scripts_per_instance {
+
+namespace {
+
+Status Run(ModuleContext& ctx) {
+  std::string dir = ctx.paths.ScriptsDir("per-instance");
+  Status s = RunParts(ctx.sys, ctx.log, dir);
+  if (!s.ok()) ctx.log.Warning("Failed to run module scripts_per_instance (per-instance in " + dir + ")");
+  return s;
+}
+
+}  // namespace
+
+const ModuleSpec kSpec{
+    .name = "scripts_per_instance",
+    .aliases = {"scripts-per-instance"},
+    .stage = Stage::kFinal,
+    .frequency = Frequency::kPerInstance,
+    .activated_by = {},
+    .reads = {},
+    .run = &Run,
+};
+
+}  // namespace nubo::modules::scripts_per_instance

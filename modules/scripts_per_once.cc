@@ -1,0 +1,31 @@
+// scripts_per_once: runs the scripts in
+// /var/lib/cloud/scripts/per-once once ever (cloud-init's
+// cc_scripts_per_once).
+
+#include "modules/modules.h"
+#include "nubo/runparts.h"
+
+namespace nubo::modules::scripts_per_once {
+
+namespace {
+
+Status Run(ModuleContext& ctx) {
+  std::string dir = ctx.paths.ScriptsDir("per-once");
+  Status s = RunParts(ctx.sys, ctx.log, dir);
+  if (!s.ok()) ctx.log.Warning("Failed to run module scripts_per_once (per-once in " + dir + ")");
+  return s;
+}
+
+}  // namespace
+
+const ModuleSpec kSpec{
+    .name = "scripts_per_once",
+    .aliases = {"scripts-per-once"},
+    .stage = Stage::kFinal,
+    .frequency = Frequency::kOnce,
+    .activated_by = {},
+    .reads = {},
+    .run = &Run,
+};
+
+}  // namespace nubo::modules::scripts_per_once

@@ -1,0 +1,31 @@
+// scripts_user: runs the user-data scripts and the
+// runcmd script in <instance dir>/scripts, in name order (cloud-init's
+// cc_scripts_user).
+
+#include "modules/modules.h"
+#include "nubo/runparts.h"
+
+namespace nubo::modules::scripts_user {
+
+namespace {
+
+Status Run(ModuleContext& ctx) {
+  std::string dir = ctx.paths.InstancePath("scripts");
+  Status s = RunParts(ctx.sys, ctx.log, dir);
+  if (!s.ok()) ctx.log.Warning("Failed to run module scripts_user (scripts in " + dir + ")");
+  return s;
+}
+
+}  // namespace
+
+const ModuleSpec kSpec{
+    .name = "scripts_user",
+    .aliases = {"scripts-user"},
+    .stage = Stage::kFinal,
+    .frequency = Frequency::kPerInstance,
+    .activated_by = {},
+    .reads = {},
+    .run = &Run,
+};
+
+}  // namespace nubo::modules::scripts_user

@@ -1,0 +1,371 @@
+// write_files and write_files_deferred: write the files listed in
+// `write_files` (cloud-init's cc_write_files and cc_write_files_deferred).
+// Entries with `defer: true` are left to write_files_deferred, which runs in
+// the final stage, after users and packages exist. Both modules live here:
+// they share every line but the filter.
+//
+//   write_files:
+//     - path: /etc/motd
+//       content: H4sIA...            # encoding: gz+b64, b64, gz, text/plain
+//       encoding: gz+b64
+//       owner: root:adm             # default root:root
+//       permissions: '0640'         # or 0640 (YAML 1.1 octal int); default 0644
+//       append: false
+//       defer: false
+//
+// Every entry is parsed and decoded before anything is written, so a bad
+// entry fails the module without leaving a half-applied list.
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "modules/modules.h"
+
+namespace nubo::modules::write_files {
+
+namespace {
+
+constexpr mode_t kDefaultPerms = 0644;
+
+struct FileEntry {
+  std::string key;  // "write_files[2]"
+  std::string path;
+  std::string content;  // decoded bytes
+  mode_t mode = kDefaultPerms;
+  std::optional<std::string> owner;  // unset: keep the writer's (root)
+  std::optional<std::string> group;
+  bool append = false;
+};
+
+struct Plan {
+  std::vector<FileEntry> files;
+  std::vector<std::string> warnings;
+};
+
+// os.path.abspath with "/" as the working directory (cloud-init runs there).
+std::string AbsPath(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string part = path.substr(i, j - i);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+// base64.b64decode without validate: characters outside the alphabet are
+// skipped, a complete pad ends the data, and a short final group is an error.
+Result<std::string> DecodeBase64(std::string_view text) {
+  auto value_of = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  int quad_pos = 0, pads = 0, data_chars = 0;
+  unsigned int acc = 0;
+  for (char c : text) {
+    if (c == '=') {
+      if (quad_pos >= 2 && quad_pos + ++pads >= 4) {
+        quad_pos = 0;
+        break;
+      }
+      continue;
+    }
+    int v = value_of(c);
+    if (v < 0) continue;
+    pads = 0;
+    ++data_chars;
+    acc = (acc << 6) | static_cast<unsigned int>(v);
+    ++quad_pos;
+    if (quad_pos == 2) out += static_cast<char>((acc >> 4) & 0xff);
+    if (quad_pos == 3) out += static_cast<char>((acc >> 2) & 0xff);
+    if (quad_pos == 4) {
+      out += static_cast<char>(acc & 0xff);
+      quad_pos = 0;
+      acc = 0;
+    }
+  }
+  if (quad_pos == 1) {
+    return MakeError("Invalid base64-encoded string: number of data characters (" +
+                     std::to_string(data_chars) + ") cannot be 1 more than a multiple of 4");
+  }
+  if (quad_pos != 0) return MakeError("Incorrect padding");
+  return out;
+}
+
+// gzip.GzipFile(...).read(): one or more gzip members; trailing zero bytes
+// are padding.
+Result<std::string> DecompressGzip(std::string_view data) {
+  std::string out;
+  size_t offset = 0;
+  bool first = true;
+  while (offset < data.size()) {
+    if (!first && data.find_first_not_of('\0', offset) == std::string_view::npos) break;
+    if (data.size() - offset < 2 || static_cast<unsigned char>(data[offset]) != 0x1f ||
+        static_cast<unsigned char>(data[offset + 1]) != 0x8b) {
+      return MakeError("Not a gzipped file");
+    }
+    z_stream zs{};
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return MakeError("zlib initialisation failed");
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + offset));
+    zs.avail_in = static_cast<uInt>(data.size() - offset);
+    int rc = Z_OK;
+    char buf[16384];
+    while (rc == Z_OK) {
+      zs.next_out = reinterpret_cast<Bytef*>(buf);
+      zs.avail_out = sizeof(buf);
+      rc = inflate(&zs, Z_NO_FLUSH);
+      out.append(buf, sizeof(buf) - zs.avail_out);
+      if (rc == Z_BUF_ERROR && zs.avail_in == 0) break;
+    }
+    std::string msg = zs.msg != nullptr ? zs.msg : "";
+    size_t consumed = data.size() - offset - zs.avail_in;
+    inflateEnd(&zs);
+    if (rc != Z_STREAM_END) {
+      if (rc == Z_OK || rc == Z_BUF_ERROR) {
+        return MakeError("Compressed file ended before the end-of-stream marker was reached");
+      }
+      return MakeError(msg.empty() ? "invalid gzip data" : msg);
+    }
+    offset += consumed;
+    first = false;
+  }
+  return out;
+}
+
+// cc_write_files.decode_perms: an int is the mode; anything else is read
+// as Python's int(str(x), 8). Unlike cloud-init (which warns and falls back
+// to 0644, which could expose a secret), an undecodable value is an error.
+Result<mode_t> DecodePerms(const Value& perm, const std::string& key) {
+  if (perm.is_null()) return kDefaultPerms;
+  std::optional<long long> value;
+  if (perm.is_number_integer() || perm.is_number_unsigned()) {
+    value = perm.get<long long>();
+  } else if (perm.is_number_float()) {
+    value = static_cast<long long>(perm.get<double>());
+  } else if (perm.is_string()) {
+    std::string s = perm.get<std::string>();
+    size_t b = s.find_first_not_of(" \t\r\n\v\f");
+    size_t e = s.find_last_not_of(" \t\r\n\v\f");
+    s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
+    if (!s.empty() && s[0] == '+') s.erase(0, 1);
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) s.erase(0, 2);
+    bool ok = !s.empty() && s.front() != '_' && s.back() != '_' && s.size() <= 12;
+    long long v = 0;
+    for (size_t i = 0; ok && i < s.size(); ++i) {
+      if (s[i] == '_') {
+        ok = s[i + 1] != '_';
+      } else if (s[i] >= '0' && s[i] <= '7') {
+        v = v * 8 + (s[i] - '0');
+      } else {
+        ok = false;
+      }
+    }
+    if (ok) value = v;
+  }
+  if (!value || *value < 0 || *value > 07777) {
+    std::string shown = perm.is_string() ? Quote(perm.get<std::string>()) : PyStr(perm);
+    return MakeError("undecodable permissions " + shown +
+                         " (expected an octal string such as '0644' or an integer)",
+                     key);
+  }
+  return static_cast<mode_t>(*value);
+}
+
+// util.extract_usergroup: "user:group"; "", "-1" and "none" mean unset.
+void ExtractUserGroup(const std::string& pair, FileEntry& entry) {
+  auto clean = [](std::string s) -> std::optional<std::string> {
+    size_t b = s.find_first_not_of(" \t\r\n\v\f");
+    size_t e = s.find_last_not_of(" \t\r\n\v\f");
+    s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
+    std::string lower;
+    for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (s.empty() || s == "-1" || lower == "none") return std::nullopt;
+    return s;
+  };
+  size_t colon = pair.find(':');
+  entry.owner = clean(pair.substr(0, colon));
+  entry.group = colon == std::string::npos ? std::nullopt : clean(pair.substr(colon + 1));
+}
+
+Result<FileEntry> ParseEntry(const Value& f, const std::string& key, Plan& plan) {
+  FileEntry entry;
+  entry.key = key;
+  const Value& path = Get(f, "path");
+  if (!path.is_string()) {
+    return MakeError("expected str, got " + TypeName(path), key + ".path");
+  }
+  entry.path = AbsPath(path.get<std::string>());
+  if (f.contains("source")) {
+    plan.warnings.push_back(key + ".source: not supported (cloud-init 22.4 has no 'source'), " +
+                            "ignoring it");
+  }
+
+  // canonicalize_extraction
+  bool b64 = false, gz = false;
+  const Value& enc = Get(f, "encoding");
+  if (!enc.is_null() && !enc.is_string()) {
+    return MakeError("expected str, got " + TypeName(enc), key + ".encoding");
+  }
+  std::string encoding = enc.is_string() ? enc.get<std::string>() : "";
+  std::transform(encoding.begin(), encoding.end(), encoding.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  size_t b = encoding.find_first_not_of(" \t\r\n\v\f");
+  size_t e = encoding.find_last_not_of(" \t\r\n\v\f");
+  encoding = b == std::string::npos ? "" : encoding.substr(b, e - b + 1);
+  if (encoding == "gz" || encoding == "gzip") {
+    gz = true;
+  } else if (encoding == "gz+base64" || encoding == "gzip+base64" || encoding == "gz+b64" ||
+             encoding == "gzip+b64") {
+    gz = b64 = true;
+  } else if (encoding == "b64" || encoding == "base64") {
+    b64 = true;
+  } else if (!encoding.empty() && encoding != "text/plain") {
+    plan.warnings.push_back(key + ".encoding: Unknown encoding type " + Quote(encoding) +
+                            ", assuming text/plain");
+  }
+
+  const Value& content = Get(f, "content");
+  if (!content.is_null() && !content.is_string()) {
+    return MakeError("expected str, got " + TypeName(content), key + ".content");
+  }
+  entry.content = content.is_string() ? content.get<std::string>() : "";
+  if (b64) {
+    auto decoded = DecodeBase64(entry.content);
+    if (!decoded) return MakeError("cannot decode base64: " + decoded.error().message, key + ".content");
+    entry.content = std::move(*decoded);
+  }
+  if (gz) {
+    auto inflated = DecompressGzip(entry.content);
+    if (!inflated) {
+      return MakeError("cannot decompress gzip: " + inflated.error().message, key + ".content");
+    }
+    entry.content = std::move(*inflated);
+  }
+
+  if (f.contains("owner")) {
+    const Value& owner = f["owner"];
+    if (!owner.is_null() && !owner.is_string()) {
+      return MakeError("expected str, got " + TypeName(owner), key + ".owner");
+    }
+    if (owner.is_string()) ExtractUserGroup(owner.get<std::string>(), entry);
+  }
+  auto mode = DecodePerms(Get(f, "permissions"), key + ".permissions");
+  if (!mode) return mode.error();
+  entry.mode = *mode;
+  entry.append = f.contains("append") && TranslateBool(f["append"]);
+  return entry;
+}
+
+// Parses and decodes the entries whose `defer` equals `deferred`. Pure.
+Result<Plan> ParseWriteFiles(const Value& config, bool deferred) {
+  Plan plan;
+  const Value& list = Get(config, "write_files");
+  if (list.is_null()) return plan;
+  if (!list.is_array()) return MakeError("expected list, got " + TypeName(list), "write_files");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Value& f = list[i];
+    std::string key = "write_files[" + std::to_string(i) + "]";
+    if (!f.is_object()) return MakeError("expected dict, got " + TypeName(f), key);
+    bool defer = f.contains("defer") && TranslateBool(f["defer"]);
+    if (defer != deferred) continue;
+    const Value& path = Get(f, "path");
+    if (path.is_null() || (path.is_string() && path.get<std::string>().empty())) {
+      plan.warnings.push_back(key + ".path: missing, skipping (No path provided to write for entry " +
+                              std::to_string(i + 1) + ")");
+      continue;
+    }
+    auto entry = ParseEntry(f, key, plan);
+    if (!entry) return entry.error();
+    plan.files.push_back(std::move(*entry));
+  }
+  return plan;
+}
+
+std::string OwnerText(const FileEntry& f) {
+  if (!f.owner && !f.group) return "root:root";
+  std::string s = f.owner.value_or("-");
+  if (f.group) s += ":" + *f.group;
+  return s;
+}
+
+Status Apply(ModuleContext& ctx, bool deferred) {
+  auto plan = ParseWriteFiles(ctx.config, deferred);
+  if (!plan) return plan.error();
+  for (const auto& w : plan->warnings) ctx.log.Warning(w);
+  if (plan->files.empty()) {
+    ctx.log.Debug(deferred ? "Skipping module named " + ctx.name +
+                                 ", no deferred file defined in configuration"
+                           : "Skipping module named " + ctx.name +
+                                 ", no/empty 'write_files' key in configuration");
+    return Status::Ok();
+  }
+  for (const FileEntry& f : plan->files) {
+    WriteOptions options;
+    options.mode = f.mode;
+    options.owner = f.owner;
+    options.group = f.group;
+    Status s = f.append ? ctx.sys.AppendFile(f.path, f.content, options)
+                        : ctx.sys.WriteFile(f.path, f.content, options);
+    if (!s.ok()) {
+      Error e = s.error();
+      if (e.key.empty()) e.key = f.key;
+      return e;
+    }
+    char mode[16];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(f.mode));
+    ctx.log.Info(std::string(f.append ? "appended to " : "wrote ") + Quote(f.path) + " (" +
+                 mode + ", " + OwnerText(f) + ")");
+  }
+  return Status::Ok();
+}
+
+Status Run(ModuleContext& ctx) { return Apply(ctx, /*deferred=*/false); }
+
+}  // namespace
+
+const ModuleSpec kSpec{
+    .name = "write_files",
+    .aliases = {"write-files"},
+    .stage = Stage::kInit,
+    .frequency = Frequency::kPerInstance,
+    .activated_by = {"write_files"},
+    .reads = {{"write_files", KeyType::kList}},
+    .run = &Run,
+};
+
+}  // namespace nubo::modules::write_files
+
+namespace nubo::modules::write_files_deferred {
+
+namespace {
+Status Run(ModuleContext& ctx) { return write_files::Apply(ctx, /*deferred=*/true); }
+}  // namespace
+
+const ModuleSpec kSpec{
+    .name = "write_files_deferred",
+    .aliases = {"write-files-deferred"},
+    .stage = Stage::kFinal,
+    .frequency = Frequency::kPerInstance,
+    .activated_by = {"write_files"},
+    .reads = {{"write_files", KeyType::kList}},
+    .run = &Run,
+};
+
+}  // namespace nubo::modules::write_files_deferred
