@@ -1,2 +1,6 @@
-#include <cstdio>
-int main() { std::puts("nubo: not yet"); return 0; }
+// nubo's entry point: everything happens in RunCommandLine (agent/cli.cc).
+#include "agent/cli.h"
+
+int main(int argc, char** argv) {
+  return nubo::agent::RunCommandLine(std::vector<std::string>(argv, argv + argc), {});
+}

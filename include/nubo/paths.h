@@ -31,4 +31,8 @@ struct Paths {
   static constexpr const char* kCloudCfg = "/etc/cloud/cloud.cfg";
 };
 
+// Path of `target` relative to directory `from_dir` (os.path.relpath), so a
+// symlink stays right whatever root the tree is mounted at.
+std::string RelativePath(const std::string& target, const std::string& from_dir);
+
 }  // namespace nubo

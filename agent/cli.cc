@@ -1,0 +1,470 @@
+#include "agent/cli.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "agent/config.h"
+#include "agent/stages.h"
+#include "agent/status.h"
+#include "agent/system/real_system.h"
+#include "nubo/paths.h"
+
+namespace nubo::agent {
+namespace {
+
+const char kUsage[] =
+    "usage: %s [--root DIR] [--dry-run] [--file CFG]... [--debug] COMMAND ...\n"
+    "\n"
+    "cloud-init compatible guest agent (matches cloud-init %s).\n"
+    "\n"
+    "commands:\n"
+    "  init [--local]                     run the init stage (or init-local)\n"
+    "  modules --mode config|final|init   run a module section; --list shows it\n"
+    "  single --name M [--frequency F]    run one module (F: instance, always, once)\n"
+    "  status [--wait] [--long] [--format tabular|json]\n"
+    "  clean [--logs] [--seed] [--machine-id]\n"
+    "  query [KEY] [--all]                print instance data (dotted KEY)\n"
+    "\n"
+    "options:\n"
+    "  --root DIR     act on the tree at DIR: every path inside it, commands chrooted\n"
+    "  --dry-run      record and print commands instead of running them\n"
+    "  -f, --file CFG additional YAML configuration file (inside the root)\n"
+    "  -d, --debug    show debug log lines on stderr\n"
+    "  -v, --version  print the version\n"
+    "  -h, --help     this help\n"
+    "\n"
+    "exit codes: 0 ok; for init and modules, the number of errors recorded in\n"
+    "status.json (as cloud-init 22.4); status: 1 when cloud-init is in error.\n";
+
+struct Options {
+  std::string root = "/";
+  bool dry_run = false;
+  bool debug = false;
+  std::vector<std::string> files;
+  std::string command;
+  bool local = false;
+  std::string mode;
+  bool list = false;
+  std::string name;
+  std::optional<std::string> frequency;
+  bool wait = false;
+  bool long_form = false;
+  std::string format = "tabular";
+  bool logs = false;
+  bool seed = false;
+  bool machine_id = false;
+  bool all = false;
+  std::vector<std::string> positional;
+};
+
+class StderrSink : public LogSink {
+ public:
+  explicit StderrSink(LogLevel min) : min_(min) {}
+  void Write(LogLevel level, std::string_view prefix, std::string_view message) override {
+    if (level < min_) return;
+    std::string line = std::string(LogLevelName(level)) + ": " +
+                       (prefix.empty() ? "" : std::string(prefix) + ": ") + std::string(message) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+
+ private:
+  LogLevel min_;
+};
+
+std::string Timestamp() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm {};
+  localtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  char out[80];
+  std::snprintf(out, sizeof(out), "%s,%03ld", buf, ts.tv_nsec / 1000000);
+  return out;
+}
+
+// /var/log/cloud-init.log in cloud-init's line format, opened once.
+class FileSink : public LogSink {
+ public:
+  explicit FileSink(int fd) : fd_(fd) {}
+  ~FileSink() override {
+    if (fd_ >= 0) close(fd_);
+  }
+  void Write(LogLevel level, std::string_view prefix, std::string_view message) override {
+    if (fd_ < 0) return;
+    std::string line = Timestamp() + " - nubo[" + std::string(LogLevelName(level)) + "]: " +
+                       (prefix.empty() ? "" : std::string(prefix) + ": ") + std::string(message) + "\n";
+    ssize_t ignored = write(fd_, line.data(), line.size());
+    (void)ignored;
+  }
+
+ private:
+  int fd_;
+};
+
+// Copies everything written to stdout/stderr into the output log too, as
+// cloud-init's `output: {all: "| tee -a /var/log/cloud-init-output.log"}`.
+class OutputTee {
+ public:
+  OutputTee(int log_fd) : log_fd_(log_fd) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) return;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    saved_out_ = dup(1);
+    saved_err_ = dup(2);
+    dup2(p[1], 1);
+    dup2(p[1], 2);
+    close(p[1]);
+    read_fd_ = p[0];
+    thread_ = std::thread([this] { Pump(); });
+  }
+  ~OutputTee() {
+    if (read_fd_ < 0) return;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    dup2(saved_out_, 1);
+    dup2(saved_err_, 2);
+    thread_.join();
+    close(read_fd_);
+    close(saved_out_);
+    close(saved_err_);
+    close(log_fd_);
+  }
+
+ private:
+  void Pump() {
+    char buf[8192];
+    while (true) {
+      ssize_t n = read(read_fd_, buf, sizeof(buf));
+      if (n <= 0) break;
+      ssize_t a = write(saved_out_, buf, static_cast<size_t>(n));
+      ssize_t b = write(log_fd_, buf, static_cast<size_t>(n));
+      (void)a;
+      (void)b;
+    }
+  }
+  int log_fd_;
+  int read_fd_ = -1;
+  int saved_out_ = -1;
+  int saved_err_ = -1;
+  std::thread thread_;
+};
+
+Result<Options> Parse(const std::vector<std::string>& args) {
+  Options o;
+  auto need = [&](size_t& i, const std::string& flag) -> Result<std::string> {
+    if (i + 1 >= args.size()) return MakeError("option " + flag + " needs a value");
+    return args[++i];
+  };
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string a = args[i];
+    std::string value;
+    size_t eq = a.find('=');
+    if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    }
+    auto take = [&]() -> Result<std::string> {
+      if (!value.empty()) return value;
+      return need(i, a);
+    };
+    if (a == "--root") {
+      auto v = take();
+      if (!v) return v.error();
+      o.root = *v;
+    } else if (a == "--dry-run") {
+      o.dry_run = true;
+    } else if (a == "--debug" || a == "-d") {
+      o.debug = true;
+    } else if (a == "--file" || a == "-f") {
+      auto v = take();
+      if (!v) return v.error();
+      o.files.push_back(*v);
+    } else if (a == "--version" || a == "-v") {
+      if (o.command.empty()) o.command = "version";
+      else if (o.command == "single") return MakeError("unknown option " + a);
+    } else if (a == "--help" || a == "-h") {
+      o.command = "help";
+      return o;
+    } else if (o.command.empty()) {
+      if (a.rfind("-", 0) == 0) return MakeError("unknown option '" + a + "'");
+      o.command = a;
+    } else if (a == "--local" || (a == "-l" && o.command == "init")) {
+      o.local = true;
+    } else if (a == "--mode" || a == "-m") {
+      auto v = take();
+      if (!v) return v.error();
+      o.mode = *v;
+    } else if (a == "--list") {
+      o.list = true;
+    } else if (a == "--name" || a == "-n") {
+      auto v = take();
+      if (!v) return v.error();
+      o.name = *v;
+    } else if (a == "--frequency") {
+      auto v = take();
+      if (!v) return v.error();
+      o.frequency = *v;
+    } else if (a == "--wait" || a == "-w") {
+      o.wait = true;
+    } else if (a == "--long" || (a == "-l" && o.command == "status")) {
+      o.long_form = true;
+    } else if (a == "--format") {
+      auto v = take();
+      if (!v) return v.error();
+      o.format = *v;
+    } else if (a == "--logs" || (a == "-l" && o.command == "clean")) {
+      o.logs = true;
+    } else if (a == "--seed" || a == "-s") {
+      o.seed = true;
+    } else if (a == "--machine-id") {
+      o.machine_id = true;
+    } else if (a == "--all" || a == "-a") {
+      o.all = true;
+    } else if (a == "--report") {
+      // single --report: accepted for compatibility, nothing to report to.
+    } else if (a.rfind("-", 0) == 0) {
+      return MakeError("unknown option '" + a + "' for '" + o.command + "'");
+    } else {
+      o.positional.push_back(a);
+    }
+  }
+  if (o.command.empty()) return MakeError("a command is required");
+  return o;
+}
+
+std::string ProgramName(const std::string& argv0) {
+  size_t slash = argv0.rfind('/');
+  return slash == std::string::npos ? argv0 : argv0.substr(slash + 1);
+}
+
+// Dotted lookup in instance data: "v1.instance_id", "ds.meta_data.x".
+const Value* Lookup(const Value& root, const std::string& key) {
+  const Value* cur = &root;
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t dot = key.find('.', start);
+    std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!cur->is_object() || !cur->contains(part)) return nullptr;
+    cur = &(*cur)[part];
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return cur;
+}
+
+int Clean(System& sys, const Options& o, const Logger& log) {
+  std::vector<std::string> problems;
+  Value base = LoadBaseConfig(sys, problems);
+  Paths paths = Paths::FromConfig(base);
+  if (o.logs) {
+    for (const char* f : {Paths::kLogFile, Paths::kOutputLogFile}) (void)sys.Remove(f);
+  }
+  int rc = 0;
+  auto names = sys.ListDir(paths.cloud_dir);
+  if (names) {
+    for (const auto& n : *names) {
+      if (n == "seed" && !o.seed) continue;
+      std::string path = paths.cloud_dir + "/" + n;
+      auto info = sys.Stat(path);
+      Status s = info && info->is_dir ? sys.RemoveTree(path) : sys.Remove(path);
+      if (!s.ok()) {
+        std::cerr << "ERROR: Could not remove " << path << ": " << s.error().ToString() << "\n";
+        rc = 1;
+      }
+    }
+  }
+  if (o.machine_id) (void)sys.Remove("/etc/machine-id");
+  (void)log;
+  return rc;
+}
+
+}  // namespace
+
+int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
+  std::string prog = args.empty() ? "nubo" : ProgramName(args[0]);
+  auto print = [&](const std::string& s) {
+    if (env.out) *env.out += s;
+    else std::fwrite(s.data(), 1, s.size(), stdout);
+  };
+  auto parsed = Parse(args);
+  if (!parsed) {
+    std::cerr << prog << ": " << parsed.error().ToString() << "\n";
+    std::fprintf(stderr, kUsage, prog.c_str(), kCloudInitVersion);
+    return 2;
+  }
+  Options& o = *parsed;
+  if (o.command == "help") {
+    char buf[4096];
+    std::snprintf(buf, sizeof(buf), kUsage, prog.c_str(), kCloudInitVersion);
+    print(buf);
+    return 0;
+  }
+  if (o.command == "version") {
+    if (prog == "cloud-init") print("cloud-init " + std::string(kCloudInitVersion) + " (nubo " NUBO_VERSION ")\n");
+    else print("nubo " NUBO_VERSION " (cloud-init " + std::string(kCloudInitVersion) + " compatible)\n");
+    return 0;
+  }
+
+  std::unique_ptr<RealSystem> owned;
+  System* sys = env.system;
+  if (sys == nullptr) {
+    if (access(o.root.c_str(), F_OK) != 0) {
+      std::cerr << prog << ": root directory '" << o.root << "' does not exist\n";
+      return 2;
+    }
+    owned = std::make_unique<RealSystem>(o.root);
+    sys = owned.get();
+  }
+  auto* real = dynamic_cast<RealSystem*>(sys);
+  if (real != nullptr) real->set_dry_run(o.dry_run);
+
+  bool is_stage = o.command == "init" || (o.command == "modules" && !o.list) || o.command == "single";
+  TeeSink sinks;
+  StderrSink err_sink(o.debug ? LogLevel::kDebug : LogLevel::kWarning);
+  std::unique_ptr<FileSink> file_sink;
+  std::unique_ptr<OutputTee> tee;
+  std::string captured_console;
+  if (is_stage && real != nullptr) {
+    umask(022);
+    auto fd = real->OpenForAppend(Paths::kLogFile, 0640);
+    if (fd) file_sink = std::make_unique<FileSink>(*fd);
+    else std::cerr << prog << ": cannot open log: " << fd.error().ToString() << "\n";
+    if (env.tee_output_log && env.out == nullptr) {
+      auto ofd = real->OpenForAppend(Paths::kOutputLogFile, 0640);
+      if (ofd) tee = std::make_unique<OutputTee>(*ofd);
+    }
+  }
+  if (file_sink) sinks.Add(file_sink.get());
+  if (env.out == nullptr) sinks.Add(&err_sink);
+  if (env.extra_sink) sinks.Add(env.extra_sink);
+
+  std::string stage_name = o.command == "init" ? (o.local ? "init-local" : "init")
+                                               : (o.command == "modules" ? "modules:" + o.mode : o.command);
+  Logger log(&sinks, stage_name);
+  AgentOptions agent_options;
+  agent_options.extra_config_files = o.files;
+  agent_options.dry_run = o.dry_run;
+  if (env.out != nullptr) {
+    agent_options.console = [&](std::string_view text) {
+      print(std::string(text));
+      captured_console += text;
+    };
+  }
+  Agent agent(*sys, log, agent_options);
+
+  int rc = 0;
+  if (o.command == "init") {
+    rc = agent.Init(o.local);
+  } else if (o.command == "modules") {
+    Stage stage;
+    if (o.mode == "config") stage = Stage::kConfig;
+    else if (o.mode == "final") stage = Stage::kFinal;
+    else if (o.mode == "init") stage = Stage::kInit;
+    else {
+      std::cerr << prog << ": modules: --mode must be init, config or final\n";
+      return 2;
+    }
+    if (o.list) {
+      auto entries = agent.SectionEntries(stage);
+      if (!entries) {
+        std::cerr << prog << ": " << entries.error().ToString() << "\n";
+        return 1;
+      }
+      for (const auto& e : *entries) {
+        const ModuleSpec* spec = FindModule(e.name);
+        std::string freq = spec ? std::string(FrequencyName(e.frequency.value_or(spec->frequency))) : "-";
+        print(e.name + " " + freq + (spec ? "" : " (not implemented, skipped)") + "\n");
+      }
+      return 0;
+    }
+    if (stage == Stage::kInit) {
+      std::cerr << prog << ": modules --mode init: use 'init'\n";
+      return 2;
+    }
+    rc = agent.Modules(stage);
+  } else if (o.command == "single") {
+    if (o.name.empty()) {
+      std::cerr << prog << ": single: --name is required\n";
+      return 2;
+    }
+    std::optional<Frequency> freq;
+    if (o.frequency) {
+      auto f = ParseFrequency(*o.frequency);
+      if (!f) {
+        std::cerr << prog << ": single: " << f.error().ToString() << "\n";
+        return 2;
+      }
+      freq = *f;
+    }
+    rc = agent.Single(o.name, freq);
+  } else if (o.command == "status") {
+    if (o.format != "tabular" && o.format != "json") {
+      std::cerr << prog << ": status: --format must be tabular or json\n";
+      return 2;
+    }
+    std::vector<std::string> problems;
+    Paths paths = Paths::FromConfig(LoadBaseConfig(*sys, problems));
+    StatusReport report = ComputeStatus(*sys, paths);
+    std::string dots;
+    // --wait: poll until done or error, as cloud-init does every 0.25 s.
+    while (o.wait && (report.status == "not run" || report.status == "running")) {
+      if (o.format == "tabular") print(".");
+      usleep(250000);
+      report = ComputeStatus(*sys, paths);
+    }
+    if (o.wait && o.format == "tabular") print("\n");
+    print(FormatStatus(report, o.format, o.long_form));
+    return report.status == "error" ? 1 : 0;
+  } else if (o.command == "clean") {
+    return Clean(*sys, o, log);
+  } else if (o.command == "query") {
+    std::vector<std::string> problems;
+    Paths paths = Paths::FromConfig(LoadBaseConfig(*sys, problems));
+    auto text = sys->ReadFile(paths.RunPath("instance-data-sensitive.json"));
+    if (!text) text = sys->ReadFile(paths.RunPath("instance-data.json"));
+    if (!text) {
+      std::cerr << "ERROR: Missing instance-data file: " << paths.RunPath("instance-data.json") << "\n";
+      return 1;
+    }
+    Value data = Value::parse(*text, nullptr, false);
+    if (auto ud = sys->ReadFile(paths.InstanceLink() + "/user-data.txt")) data["userdata"] = *ud;
+    if (auto vd = sys->ReadFile(paths.InstanceLink() + "/vendor-data.txt")) data["vendordata"] = *vd;
+    if (o.all || o.positional.empty()) {
+      print(data.dump(2) + "\n");
+      return 0;
+    }
+    const Value* v = Lookup(data, o.positional[0]);
+    if (v == nullptr) {
+      std::cerr << "ERROR: Undefined instance-data key '" << o.positional[0] << "'\n";
+      return 1;
+    }
+    print(v->is_string() ? v->get<std::string>() + "\n" : v->dump(2) + "\n");
+    return 0;
+  } else {
+    std::cerr << prog << ": unknown command '" << o.command << "'\n";
+    std::fprintf(stderr, kUsage, prog.c_str(), kCloudInitVersion);
+    return 2;
+  }
+
+  if (o.dry_run && real != nullptr) {
+    for (const auto& c : real->commands()) print("dry-run: would run: " + c + "\n");
+  }
+  if (env.out != nullptr && !captured_console.empty() && real != nullptr) {
+    WriteOptions wo;
+    wo.mode = 0640;
+    (void)sys->AppendFile(Paths::kOutputLogFile, captured_console, wo);
+  }
+  return rc > 255 ? 255 : rc;
+}
+
+}  // namespace nubo::agent
