@@ -570,6 +570,8 @@ class Processor {
   }
 
   const std::vector<Part>& parts() const { return parts_; }
+  bool failed() const { return fatal_.has_value(); }
+  const std::optional<Error>& fatal() const { return fatal_; }
 
  private:
   void Walk(const MimeNode& node, int include_depth) {
@@ -578,7 +580,10 @@ class Processor {
         Warn(source_ + ": a " + ContentType(node.headers) + " container is skipped because " +
              node.container_problem);
       }
-      for (const MimeNode& child : node.children) Walk(child, include_depth);
+      for (const MimeNode& child : node.children) {
+        if (failed()) return;
+        Walk(child, include_depth);
+      }
       return;
     }
     ProcessLeaf(node, include_depth, false);
@@ -598,8 +603,9 @@ class Processor {
       auto plain = Gunzip(payload);
       if (plain && !IsValidUtf8(*plain)) plain = MakeError("decompressed data is not UTF-8 text");
       if (!plain) {
-        Warn(Label(filename, whole) + ": cannot decompress its " + ctype + " payload of " +
-             std::to_string(payload.size()) + " bytes: " + plain.error().ToString() + ", skipping");
+        // cloud-init 22.4.2 raises here (features.ERROR_ON_USER_DATA_FAILURE).
+        Fail(Label(filename, whole) + ": cannot decompress its " + ctype + " payload of " +
+             std::to_string(payload.size()) + " bytes: " + plain.error().ToString());
         return;
       }
       payload = std::move(*plain);
@@ -639,21 +645,24 @@ class Processor {
       if (StartsWith(line, "#")) continue;
       std::string url(Strip(line));
       if (url.empty()) continue;
+      // A failed fetch makes cloud-init 22.4.2 raise
+      // (features.ERROR_ON_USER_DATA_FAILURE): all of the user-data fails.
       if (include_depth >= kMaxIncludeDepth) {
-        Warn(label + ": #include '" + url + "': includes nested more than " +
-             std::to_string(kMaxIncludeDepth) + " deep, skipping");
-        continue;
+        Fail(label + ": #include '" + url + "': includes nested more than " +
+             std::to_string(kMaxIncludeDepth) + " deep");
+        return;
       }
       if (!fetch_) {
-        Warn(label + ": #include '" + url + "': no way to fetch includes here, skipping");
-        continue;
+        Fail(label + ": #include '" + url + "': no way to fetch includes here");
+        return;
       }
       auto fetched = fetch_(url);
       if (!fetched) {
-        Warn(label + ": #include '" + url + "': " + fetched.error().ToString() + ", skipping");
-        continue;
+        Fail(label + ": #include '" + url + "': " + fetched.error().ToString());
+        return;
       }
       ProcessBlob(*fetched, include_depth + 1, false);
+      if (failed()) return;
     }
   }
 
@@ -720,7 +729,11 @@ class Processor {
   }
 
   void Warn(std::string message) { out_.warnings.push_back(std::move(message)); }
+  void Fail(std::string message) {
+    if (!fatal_) fatal_ = MakeError(std::move(message));
+  }
 
+  std::optional<Error> fatal_;
   std::string source_;
   const IncludeFetcher& fetch_;
   ProcessedUserData& out_;
@@ -962,6 +975,7 @@ Result<ProcessedUserData> ProcessUserData(std::string_view raw, std::string_view
   ProcessedUserData out;
   Processor processor(source_name, fetch, out);
   processor.ProcessBlob(raw, 0, true);
+  if (processor.failed()) return *processor.fatal();
   Handlers handlers(source_name, out);
   for (const Part& part : processor.parts()) handlers.Handle(part);
   out.processed_mime = BuildMime(processor.parts());

@@ -36,13 +36,16 @@ struct ProcessedUserData {
   std::vector<ScriptPart> per_once;      // /var/lib/cloud/scripts/per-once
   std::string processed_mime;            // user-data.txt.i: the MIME message as processed
   // Problems that skip a part but not the rest: a YAML error with its line
-  // and column, an unknown content type, a failed #include.
+  // and column, a cloud-config that is not a dict, an unknown content type.
   std::vector<std::string> warnings;
 };
 
 using IncludeFetcher = std::function<Result<std::string>(const std::string& url)>;
 
 // `source_name` ("user-data", "vendor-data") prefixes warnings.
+// Errors: a failed #include fetch or an undecompressable gzip MIME part
+// fail all of the user-data, as in cloud-init 22.4.2, where
+// features.ERROR_ON_USER_DATA_FAILURE is True.
 Result<ProcessedUserData> ProcessUserData(std::string_view raw, std::string_view source_name,
                                           const IncludeFetcher& fetch);
 
