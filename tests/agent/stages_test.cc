@@ -1,0 +1,279 @@
+// Stage tests: the four stages run in-process, as the units run them, on a
+// NoCloud seed in a temporary target root; then a reboot (same instance)
+// and a new instance-id.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "agent/cli.h"
+#include "nubo/value.h"
+#include "support/test_system.h"
+
+namespace nubo::agent {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using nubo::testing::TestSystem;
+using nubo::Value;
+
+std::string ReadSourceFile(const std::string& rel) {
+  std::ifstream in(std::string(NUBO_SOURCE_DIR) + "/" + rel);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const char kCloudCfg[] = R"(datasource_list: [NoCloud, None]
+cloud_init_modules: [migrator, bootcmd, write-files, users-groups, ssh]
+cloud_config_modules: [runcmd, locale, puppet]
+cloud_final_modules: [write-files-deferred, scripts-per-once, scripts-per-boot,
+                      scripts-per-instance, scripts-user, final-message, scripts_usr]
+)";
+
+const char kUserData[] = R"(#cloud-config
+bootcmd:
+  - echo boot
+write_files:
+  - path: /etc/motd
+    content: hello
+    permissions: 0600
+runcmd:
+  - [echo, "it's run"]
+  - echo two
+)";
+
+class StagesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sys_.AddFile("/etc/cloud/cloud.cfg", kCloudCfg);
+    Seed("iid-one", kUserData);
+    sys_.runner().ExpectPrefix({"/bin/sh"});
+    for (const char* iid : {"iid-one", "iid-two", "iid-v"}) {
+      sys_.runner().Expect({std::string("/var/lib/cloud/instances/") + iid + "/scripts/runcmd"});
+    }
+  }
+  void Seed(const std::string& iid, const std::string& user_data) {
+    sys_.AddFile("/var/lib/cloud/seed/nocloud/meta-data",
+                 "instance-id: " + iid + "\nlocal-hostname: vm1\n");
+    sys_.AddFile("/var/lib/cloud/seed/nocloud/user-data", user_data);
+  }
+  int Run(std::vector<std::string> args) {
+    args.insert(args.begin(), "cloud-init");
+    CliEnv env;
+    env.system = &sys_;
+    env.out = &out_;
+    env.extra_sink = &log_;
+    return RunCommandLine(args, env);
+  }
+  // Runs the four stages; returns their exit codes.
+  std::vector<int> Boot() {
+    std::vector<int> rcs;
+    rcs.push_back(Run({"init", "--local"}));
+    rcs.push_back(Run({"init"}));
+    rcs.push_back(Run({"modules", "--mode", "config"}));
+    rcs.push_back(Run({"modules", "--mode", "final"}));
+    return rcs;
+  }
+  int CountCalls(const std::string& argv0) {
+    int n = 0;
+    for (const auto& argv : sys_.runner().argvs()) n += argv[0] == argv0 ? 1 : 0;
+    return n;
+  }
+  int CountLog(LogLevel level, const std::string& needle) {
+    int n = 0;
+    for (const auto& l : log_.lines()) n += (l.level == level && l.message.find(needle) != std::string::npos);
+    return n;
+  }
+
+  TestSystem sys_;
+  std::string out_;
+  CapturingSink log_;
+};
+
+TEST_F(StagesTest, FourStagesApplyUserData) {
+  EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+
+  EXPECT_EQ(sys_.Read("/etc/motd"), "hello");
+  EXPECT_EQ(sys_.ModeOf("/etc/motd"), 0600u);
+  EXPECT_EQ(sys_.Read("/var/lib/cloud/instances/iid-one/scripts/runcmd"),
+            "#!/bin/sh\n'echo' 'it'\\''s run'\necho two\n");
+  EXPECT_EQ(*sys_.ReadLink("/var/lib/cloud/instance"), "/var/lib/cloud/instances/iid-one");
+  EXPECT_EQ(sys_.Read("/var/lib/cloud/data/instance-id"), "iid-one\n");
+  EXPECT_EQ(sys_.Read("/var/lib/cloud/data/previous-instance-id"), "NO_PREVIOUS_INSTANCE_ID\n");
+  EXPECT_EQ(sys_.ModeOf("/var/lib/cloud/instances/iid-one/user-data.txt"), 0600u);
+  EXPECT_EQ(sys_.Read("/var/lib/cloud/instances/iid-one/user-data.txt"), kUserData);
+  EXPECT_EQ(sys_.ModeOf("/var/lib/cloud/instances/iid-one/user-data.txt.i"), 0600u);
+  EXPECT_TRUE(sys_.Has("/var/lib/cloud/instances/iid-one/boot-finished"));
+  EXPECT_TRUE(sys_.Has("/var/lib/cloud/instances/iid-one/sem/config_write_files"));
+  EXPECT_TRUE(sys_.Has("/var/lib/cloud/instances/iid-one/sem/config_runcmd"));
+  EXPECT_FALSE(sys_.Has("/var/lib/cloud/instances/iid-one/sem/config_bootcmd"));  // always
+
+  // bootcmd, then the runcmd script by scripts_user.
+  EXPECT_EQ(CountCalls("/bin/sh"), 1);
+  EXPECT_EQ(CountCalls("/var/lib/cloud/instances/iid-one/scripts/runcmd"), 1);
+
+  // status.json: v1 layout, every stage started and finished, no errors.
+  Value status = Value::parse(sys_.Read("/run/cloud-init/status.json"));
+  const Value& v1 = status["v1"];
+  EXPECT_EQ(v1["datasource"], "DataSourceNoCloud [seed=/var/lib/cloud/seed/nocloud][dsmode=net]");
+  EXPECT_TRUE(v1["stage"].is_null());
+  for (const char* m : {"init-local", "init", "modules-config", "modules-final"}) {
+    EXPECT_TRUE(v1[m]["errors"].empty()) << m;
+    EXPECT_TRUE(v1[m]["finished"].is_number()) << m;
+  }
+  EXPECT_TRUE(v1["modules-init"]["start"].is_null());
+  Value result = Value::parse(sys_.Read("/run/cloud-init/result.json"));
+  EXPECT_EQ(result, (Value{{"v1", {{"datasource", v1["datasource"]}, {"errors", Value::array()}}}}));
+
+  // Modules nubo lacks: one line each; info unless the config asks for them.
+  EXPECT_EQ(CountLog(LogLevel::kInfo, "module 'users-groups' is not implemented by nubo, skipping"), 1);
+  EXPECT_EQ(CountLog(LogLevel::kInfo, "module 'puppet' is not implemented by nubo, skipping"), 1);
+  EXPECT_EQ(CountLog(LogLevel::kWarning, "could not find module named 'scripts_usr' (did you mean 'scripts_user'?), skipping"), 1);
+
+  // cloud-init status.
+  out_.clear();
+  EXPECT_EQ(Run({"status"}), 0);
+  EXPECT_EQ(out_, "status: done\n");
+}
+
+TEST_F(StagesTest, RebootDoesNotRepeatPerInstanceWork) {
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0}));
+  ASSERT_TRUE(sys_.Remove("/etc/motd").ok());
+  // A reboot: /run is empty again.
+  ASSERT_TRUE(sys_.RemoveTree("/run").ok());
+  EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_FALSE(sys_.Has("/etc/motd"));  // write_files is per instance
+  EXPECT_EQ(CountCalls("/bin/sh"), 2);   // bootcmd runs every boot
+  EXPECT_EQ(CountCalls("/var/lib/cloud/instances/iid-one/scripts/runcmd"), 1);
+  EXPECT_EQ(sys_.Read("/var/lib/cloud/data/previous-instance-id"), "iid-one\n");
+}
+
+TEST_F(StagesTest, NewInstanceIdRepeatsPerInstanceWork) {
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0}));
+  ASSERT_TRUE(sys_.Remove("/etc/motd").ok());
+  ASSERT_TRUE(sys_.RemoveTree("/run").ok());
+  Seed("iid-two", kUserData);
+  EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_EQ(sys_.Read("/etc/motd"), "hello");
+  EXPECT_EQ(*sys_.ReadLink("/var/lib/cloud/instance"), "/var/lib/cloud/instances/iid-two");
+  EXPECT_EQ(sys_.Read("/var/lib/cloud/data/previous-instance-id"), "iid-one\n");
+  EXPECT_EQ(CountCalls("/var/lib/cloud/instances/iid-two/scripts/runcmd"), 1);
+}
+
+TEST_F(StagesTest, BrokenUserDataStillBoots) {
+  Seed("iid-one", "#cloud-config\nruncmd:\n  - ls\n bad: [\n");
+  EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  bool found = false;
+  for (const auto& l : log_.lines()) {
+    if (l.level == LogLevel::kWarning && l.message.find("user-data") != std::string::npos &&
+        l.message.find("line 4, column") != std::string::npos) {
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found) << log_.Dump();
+  EXPECT_TRUE(sys_.Has("/var/lib/cloud/instances/iid-one/boot-finished"));
+  EXPECT_FALSE(sys_.Has("/var/lib/cloud/instances/iid-one/scripts/runcmd"));
+}
+
+TEST_F(StagesTest, FailingModuleIsRecordedAndTheStageGoesOn) {
+  Seed("iid-one",
+       "#cloud-config\nwrite_files:\n  - {path: /etc/x, owner: 'nosuchuser:root'}\nruncmd: [echo ok]\n");
+  std::vector<int> rcs = Boot();
+  EXPECT_EQ(rcs[0], 0);
+  EXPECT_EQ(rcs[1], 1) << log_.Dump();
+  EXPECT_EQ(rcs[2], 0);
+  Value status = Value::parse(sys_.Read("/var/lib/cloud/data/status.json"));
+  ASSERT_EQ(status["v1"]["init"]["errors"].size(), 1u);
+  EXPECT_THAT(status["v1"]["init"]["errors"][0].get<std::string>(),
+              HasSubstr("('write_files', RuntimeError("));
+  EXPECT_THAT(status["v1"]["init"]["errors"][0].get<std::string>(), HasSubstr("write_files[0]"));
+  EXPECT_TRUE(sys_.Has("/var/lib/cloud/instances/iid-one/scripts/runcmd"));
+  Value result = Value::parse(sys_.Read("/var/lib/cloud/data/result.json"));
+  EXPECT_EQ(result["v1"]["errors"].size(), 1u);
+  out_.clear();
+  EXPECT_EQ(Run({"status", "--long"}), 1);
+  EXPECT_THAT(out_, HasSubstr("status: error\n"));
+}
+
+TEST_F(StagesTest, SingleRunsOneModuleWithFrequency) {
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0}));
+  ASSERT_TRUE(sys_.Remove("/etc/motd").ok());
+  EXPECT_EQ(Run({"single", "--name", "write_files"}), 0);
+  EXPECT_FALSE(sys_.Has("/etc/motd"));  // per instance, already ran
+  EXPECT_EQ(Run({"single", "--name", "write-files", "--frequency", "always"}), 0);
+  EXPECT_EQ(sys_.Read("/etc/motd"), "hello");
+  EXPECT_EQ(Run({"single", "--name", "wirte_files"}), 1);
+  EXPECT_TRUE(log_.Contains(LogLevel::kError, "did you mean 'write_files'?")) << log_.Dump();
+}
+
+TEST_F(StagesTest, QueryAndClean) {
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0}));
+  out_.clear();
+  EXPECT_EQ(Run({"query", "v1.local_hostname"}), 0);
+  EXPECT_EQ(out_, "vm1\n");
+  out_.clear();
+  EXPECT_EQ(Run({"query", "instance_id"}), 0);
+  EXPECT_EQ(out_, "iid-one\n");
+  EXPECT_EQ(sys_.ModeOf("/run/cloud-init/instance-data-sensitive.json"), 0600u);
+  EXPECT_THAT(sys_.Read("/run/cloud-init/instance-data.json"), Not(HasSubstr("runcmd")));
+
+  EXPECT_EQ(Run({"clean", "--logs"}), 0);
+  EXPECT_FALSE(sys_.Has("/var/lib/cloud/instances"));
+  EXPECT_FALSE(sys_.Has("/var/lib/cloud/instance"));
+  EXPECT_TRUE(sys_.Has("/var/lib/cloud/seed/nocloud/meta-data"));
+  EXPECT_FALSE(sys_.Has("/var/log/cloud-init.log"));
+  EXPECT_EQ(Run({"clean", "--seed"}), 0);
+  EXPECT_FALSE(sys_.Has("/var/lib/cloud/seed"));
+}
+
+TEST_F(StagesTest, ConfigPrecedence) {
+  // cloud.cfg.d overrides cloud.cfg; vendor-data below user-data.
+  sys_.AddFile("/etc/cloud/cloud.cfg.d/50-final.cfg", "final_message: from-confd $VERSION\n");
+  sys_.AddFile("/etc/cloud/cloud.cfg.d/10-early.cfg", "final_message: early\n");
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0}));
+  EXPECT_THAT(out_, HasSubstr("from-confd "));
+  sys_.AddFile("/var/lib/cloud/seed/nocloud/vendor-data", "#cloud-config\nfinal_message: vendor\n");
+  Seed("iid-v", "#cloud-config\nfinal_message: user wins\n");
+  ASSERT_TRUE(sys_.RemoveTree("/run").ok());
+  out_.clear();
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0}));
+  EXPECT_THAT(out_, HasSubstr("user wins"));
+  EXPECT_THAT(out_, Not(HasSubstr("vendor")));
+}
+
+TEST_F(StagesTest, BadConfigFileIsSkippedWithFileLineAndColumn) {
+  sys_.AddFile("/etc/cloud/cloud.cfg.d/90-bad.cfg", "a: [\n");
+  EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0}));
+  EXPECT_TRUE(log_.Contains(LogLevel::kWarning, "/etc/cloud/cloud.cfg.d/90-bad.cfg: line 2, column 1"))
+      << log_.Dump();
+}
+
+// Both field cloud.cfg files load and run; modules nubo does not implement
+// are skipped with exactly one log line each and no stage error.
+class SeedCloudCfgTest : public StagesTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(SeedCloudCfgTest, LoadsAndRuns) {
+  sys_.AddFile("/etc/cloud/cloud.cfg",
+               ReadSourceFile(std::string("tests/fixtures/seeds-cloudcfg/") + GetParam()));
+  EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  for (const char* name : {"puppet", "chef", "salt-minion", "mcollective", "rightscale_userdata",
+                           "users-groups", "ssh", "set-passwords", "ssh-authkey-fingerprints"}) {
+    int lines = 0;
+    for (const auto& l : log_.lines()) {
+      lines += l.message.find("'" + std::string(name) + "' is not implemented by nubo") != std::string::npos;
+    }
+    EXPECT_EQ(lines, 1) << name;
+  }
+  for (const auto& l : log_.lines()) EXPECT_NE(l.level, LogLevel::kError) << l.message;
+  EXPECT_EQ(sys_.Read("/etc/motd"), "hello");
+}
+
+INSTANTIATE_TEST_SUITE_P(Field, SeedCloudCfgTest,
+                         ::testing::Values("centos7-blog.cfg", "centos7-cookbook.cfg"));
+
+}  // namespace
+}  // namespace nubo::agent
