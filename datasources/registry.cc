@@ -1,12 +1,17 @@
-// The one table of datasources, in cloud-init's default datasource_list order
-// for the ones nubo implements.
+// The one table of datasources. datasource_list in the config picks and
+// orders them; each declares whether it runs in init --local or init.
 
+#include "datasources/nocloud.h"
+#include "datasources/none.h"
 #include "nubo/datasource.h"
 
 namespace nubo {
 
 const std::vector<const DatasourceSpec*>& AllDatasources() {
   static const std::vector<const DatasourceSpec*> kDatasources = {
+      &datasources::nocloud::kSpec,
+      &datasources::nocloud::kNetSpec,
+      &datasources::none::kSpec,
   };
   return kDatasources;
 }
