@@ -98,7 +98,7 @@ const MergeCase kMergeCases[] = {
      R"j({"a":[1]})j", R"j({"a":[2]})j", R"j({"a":[1,2]})j"},
 };
 
-INSTANTIATE_TEST_SUITE_P(Table, MergeTableTest, testing::ValuesIn(kMergeCases),
+INSTANTIATE_TEST_SUITE_P(Merge, MergeTableTest, testing::ValuesIn(kMergeCases),
                          [](const testing::TestParamInfo<MergeCase>& info) {
                            return std::string(info.param.name);
                          });
@@ -159,7 +159,7 @@ TEST_P(BadMergeHowTest, ReportsError) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Table, BadMergeHowTest,
+    Merge, BadMergeHowTest,
     testing::Values(
         BadHowCase{R"j("dict")j", "merge type 'dict' is not in the form name(option,...)"},
         BadHowCase{R"j("dict(replace")j", "merge type 'dict(replace' is not in the form name(option,...)"},
@@ -202,7 +202,7 @@ TEST(MergeWithTest, PythonTypeErrorsAreReported) {
             J(R"j({"a":"x"})j"));
 }
 
-TEST(ExtractMergeHowTest, PopsMergeHowBeforeMergeType) {
+TEST(MergeExtractHowTest, PopsMergeHowBeforeMergeType) {
   Value cfg = J(R"j({"merge_how":"list(append)","merge_type":"dict()","a":1})j");
   auto how = ExtractMergeHow(cfg);
   ASSERT_TRUE(how.ok());
@@ -211,7 +211,7 @@ TEST(ExtractMergeHowTest, PopsMergeHowBeforeMergeType) {
   EXPECT_EQ(cfg, J(R"j({"merge_type":"dict()","a":1})j"));  // merge_type stays
 }
 
-TEST(ExtractMergeHowTest, NullMergeHowFallsBackToMergeType) {
+TEST(MergeExtractHowTest, NullMergeHowFallsBackToMergeType) {
   Value cfg = J(R"j({"merge_how":null,"merge_type":"dict()","a":1})j");
   auto how = ExtractMergeHow(cfg);
   ASSERT_TRUE(how.ok());
