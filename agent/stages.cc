@@ -214,7 +214,9 @@ Status Agent::Instancify(const InstanceData& data, Paths& paths, const Value& ba
     if (Status s = sys_.MakeDirs(idir + "/" + d, 0755); !s.ok()) return s;
   }
   std::string ds = data.description;
-  std::string ds_line = "DataSource" + data.datasource + ": " + ds;
+  // "<class name>: <description>", the class name being the description's
+  // first word ("DataSourceNoCloudNet [seed=...]").
+  std::string ds_line = ds.substr(0, ds.find(' ')) + ": " + ds;
   auto previous_ds = sys_.ReadFile(idir + "/datasource");
   std::string prev = previous_ds ? *previous_ds : "";
   while (!prev.empty() && (prev.back() == '\n' || prev.back() == ' ')) prev.pop_back();
@@ -239,23 +241,23 @@ Status Agent::Instancify(const InstanceData& data, Paths& paths, const Value& ba
     return s;
   }
   // /run/cloud-init/instance-data.json: standard keys, no secrets.
+  // As 22.4's NoCloud: cloud_name from meta-data "cloud-name" or "unknown";
+  // cloud_id then falls back to the platform.
+  std::string platform = data.datasource == "None" ? "none" : "nocloud";
+  const Value& cloud_name = Get(data.meta_data, "cloud-name");
+  std::string name = cloud_name.is_string() ? cloud_name.get<std::string>() : "unknown";
   Value v1 = {
-      {"cloud_name", [&] {
-         std::string n = data.datasource;
-         std::transform(n.begin(), n.end(), n.begin(), ::tolower);
-         return n;
-       }()},
+      {"cloud_name", name},
+      {"cloud_id", name == "unknown" ? platform : name},
       {"instance_id", data.instance_id},
       {"local_hostname", data.local_hostname.empty() ? Value(nullptr) : Value(data.local_hostname)},
-      {"platform", Value(data.datasource == "None" ? "unknown" : "nocloud")},
+      {"platform", platform},
       {"subplatform", data.subplatform},
       {"public_ssh_keys", data.public_keys},
       {"availability_zone", nullptr},
       {"region", nullptr},
       {"distro", Get(Get(base, "system_info"), "distro")},
   };
-  v1["cloud_id"] = v1["cloud_name"];
-  if (data.datasource == "None") v1["platform"] = "unknown";
   Value instance_data = {{"v1", v1}, {"ds", {{"meta_data", data.meta_data}}},
                          {"base64_encoded_keys", Value::array()},
                          {"sensitive_keys", {"merged_cfg", "security-credentials"}}};

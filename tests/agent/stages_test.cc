@@ -104,6 +104,12 @@ TEST_F(StagesTest, FourStagesApplyUserData) {
   EXPECT_EQ(*sys_.ReadLink("/var/lib/cloud/instance"), "/var/lib/cloud/instances/iid-one");
   EXPECT_EQ(sys_.Read("/var/lib/cloud/data/instance-id"), "iid-one\n");
   EXPECT_EQ(sys_.Read("/var/lib/cloud/data/previous-instance-id"), "NO_PREVIOUS_INSTANCE_ID\n");
+  EXPECT_EQ(sys_.Read("/var/lib/cloud/instances/iid-one/datasource"),
+            "DataSourceNoCloud: DataSourceNoCloud [seed=/var/lib/cloud/seed/nocloud][dsmode=net]\n");
+  Value instance_data = Value::parse(sys_.Read("/run/cloud-init/instance-data.json"));
+  EXPECT_EQ(instance_data["v1"]["cloud_name"], "unknown");
+  EXPECT_EQ(instance_data["v1"]["cloud_id"], "nocloud");
+  EXPECT_EQ(instance_data["v1"]["instance_id"], "iid-one");
   EXPECT_EQ(sys_.ModeOf("/var/lib/cloud/instances/iid-one/user-data.txt"), 0600u);
   EXPECT_EQ(sys_.Read("/var/lib/cloud/instances/iid-one/user-data.txt"), kUserData);
   EXPECT_EQ(sys_.ModeOf("/var/lib/cloud/instances/iid-one/user-data.txt.i"), 0600u);
