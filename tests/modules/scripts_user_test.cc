@@ -1,0 +1,69 @@
+#include <gtest/gtest.h>
+
+#include "modules/modules.h"
+#include "support/test_system.h"
+
+namespace nubo {
+namespace {
+
+class ScriptsUserTest : public ::testing::Test {
+ protected:
+  Status Run() {
+    paths_.instance_id = "iid-1";
+    ModuleContext ctx{.name = "scripts_user", .config = config_, .instance = instance_, .sys = sys_,
+                      .log = log_, .paths = paths_, .frequency = Frequency::kPerInstance};
+    return modules::scripts_user::kSpec.run(ctx);
+  }
+
+  static constexpr const char* kDir = "/var/lib/cloud/instances/iid-1/scripts";
+  nubo::testing::TestSystem sys_;
+  CapturingSink sink_;
+  Logger log_{&sink_, "final/scripts_user"};
+  Value config_ = Value::object();
+  InstanceData instance_;
+  Paths paths_;
+};
+
+TEST_F(ScriptsUserTest, Spec) {
+  const ModuleSpec& spec = modules::scripts_user::kSpec;
+  EXPECT_EQ(spec.name, "scripts_user");
+  EXPECT_EQ(spec.stage, Stage::kFinal);
+  EXPECT_EQ(spec.frequency, Frequency::kPerInstance);
+  EXPECT_TRUE(spec.activated_by.empty());
+  EXPECT_EQ(FindModule("scripts-user"), &spec);
+}
+
+TEST_F(ScriptsUserTest, RunsScriptsInOrder) {
+  std::string dir = kDir;
+  sys_.AddFile(dir + "/b.sh", "#!/bin/sh\n", 0755);
+  sys_.AddFile(dir + "/a.sh", "#!/bin/sh\n", 0755);
+  sys_.AddFile(dir + "/README", "not a script\n", 0644);
+  sys_.runner().Expect({dir + "/a.sh"});
+  sys_.runner().Expect({dir + "/b.sh"});
+  Status s = Run();
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(sys_.runner().argvs(),
+            (std::vector<std::vector<std::string>>{{dir + "/a.sh"}, {dir + "/b.sh"}}));
+}
+
+TEST_F(ScriptsUserTest, ReportsFailures) {
+  std::string dir = kDir;
+  sys_.AddFile(dir + "/a.sh", "", 0755);
+  sys_.AddFile(dir + "/b.sh", "", 0755);
+  sys_.runner().Expect({dir + "/a.sh"}, CommandResult{.exit_code = 3});
+  sys_.runner().Expect({dir + "/b.sh"});
+  Status s = Run();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().ToString(), "Runparts: 1 failures (a.sh) in 2 attempted commands");
+  EXPECT_TRUE(sink_.Contains(LogLevel::kWarning,
+                             "Failed to run module scripts_user (scripts in " + dir + ")"))
+      << sink_.Dump();
+}
+
+TEST_F(ScriptsUserTest, NoDirectoryIsFine) {
+  EXPECT_TRUE(Run().ok());
+  EXPECT_TRUE(sys_.runner().calls().empty());
+}
+
+}  // namespace
+}  // namespace nubo
