@@ -188,5 +188,299 @@ INSTANTIATE_TEST_SUITE_P(UserData, UserDataFixtureTest, testing::ValuesIn(kFixtu
                            return name;
                          });
 
+
+// ------------------------------------------------------------ inline cases
+
+struct InlineCase {
+  const char* name;
+  std::string raw;
+  const char* cloud_config;  // JSON
+  Scripts scripts;
+  std::vector<std::string> warnings;
+};
+
+class UserDataInlineTest : public testing::TestWithParam<InlineCase> {};
+
+TEST_P(UserDataInlineTest, Processes) {
+  const InlineCase& c = GetParam();
+  ProcessedUserData ud = Process(c.raw);
+  EXPECT_EQ(ud.cloud_config, J(c.cloud_config)) << ud.cloud_config.dump();
+  EXPECT_EQ(AsMap(ud.scripts), c.scripts);
+  EXPECT_EQ(ud.warnings, c.warnings);
+}
+
+const std::string kNotMime =
+    "user-data: not MIME and no known first line ('#cloud-config', '#!', '#include', "
+    "'#cloud-boothook', ...), skipping";
+
+const InlineCase kInlineCases[] = {
+    {"CloudConfig", "#cloud-config\nhostname: h\nssh_pwauth: yes\n",
+     R"j({"hostname":"h","ssh_pwauth":true})j", {}, {}},
+    // An empty user-data is one empty part: nothing to do, nothing to say.
+    {"Empty", "", "{}", {}, {}},
+    // Plain text with no known header: cloud-init warns "Unhandled
+    // non-multipart (text/x-not-multipart) userdata" and ignores it.
+    {"PlainText", "hello world\n", "{}", {}, {kNotMime}},
+    // #upstart-job is not a known header in 22.4.2.
+    {"UpstartJob", "#upstart-job\ndescription \"x\"\n", "{}", {}, {kNotMime}},
+    // Without a MIME-Version header a MIME message is just text.
+    {"MimeWithoutMimeVersion", "Content-Type: text/cloud-config\n\n#cloud-config\na: 1\n", "{}", {},
+     {kNotMime}},
+    // Header detection ignores case and leading blank lines.
+    {"HeaderCaseAndBlanks", "\n  #Cloud-Config\na: 1\n", R"j({"a":1})j", {}, {}},
+    {"CloudConfigNotADict", "#cloud-config\n- a\n- b\n", "{}", {},
+     {"user-data: cloud-config must be a dict at the top level, got list, skipping"}},
+    {"CloudConfigScalar", "#cloud-config\njust text\n", "{}", {},
+     {"user-data: cloud-config must be a dict at the top level, got str, skipping"}},
+    {"CloudConfigOnlyComments", "#cloud-config\n# nothing here\n", "{}", {},
+     {"user-data: empty cloud-config, skipping"}},
+    // merge_how is taken out of the merged config.
+    {"MergeHowRemoved", "#cloud-config\nmerge_how: 'dict(replace)+list(append)'\na: 1\n",
+     R"j({"a":1})j", {}, {}},
+    {"BadMergeHow", "#cloud-config\nmerge_how: 'dict(replace'\na: 1\n", "{}", {},
+     {"user-data: merge type 'dict(replace' is not in the form name(option,...), skipping this "
+      "cloud-config part"}},
+    {"UnknownMerger", "#cloud-config\nmerge_how: 'set()'\na: 1\n", "{}", {},
+     {"user-data: unknown merger 'set' (known: dict, list, str), skipping this cloud-config part"}},
+    // A '#!' script without a MIME filename is "part-001".
+    {"Script", "#!/bin/sh\necho hi\n", "{}", {{"part-001", "#!/bin/sh\necho hi\n"}}, {}},
+    // dos2unix applies only when the first line ends in CRLF.
+    {"ScriptCrlf", "#!/bin/sh\r\necho hi\r\n", "{}", {{"part-001", "#!/bin/sh\necho hi\n"}}, {}},
+    {"ScriptLaterCrlfKept", "#!/bin/sh\necho hi\r\n", "{}", {{"part-001", "#!/bin/sh\necho hi\r\n"}},
+     {}},
+    {"Jinja", "## template: jinja\n#cloud-config\nhostname: {{ v1.local_hostname }}\n", "{}", {},
+     {"user-data: '## template: jinja' user-data is not supported yet, skipping"}},
+    {"PartHandler", "#part-handler\ndef list_types():\n  return []\n", "{}", {},
+     {"user-data: '#part-handler' (Python part handlers) is not supported, skipping"}},
+    {"GzipWhole", Gzip("#cloud-config\nhostname: z\n"), R"j({"hostname":"z"})j", {}, {}},
+    {"GzipOfMime",
+     Gzip(Mime({{"Content-Type: text/cloud-config", "#cloud-config\na: 1"},
+                {"Content-Type: text/x-shellscript", "#!/bin/sh\necho m"}})),
+     R"j({"a":1})j", {{"part-002", "#!/bin/sh\necho m"}}, {}},
+    // Not gzip after all: used as is (util.decomp_gzip(quiet=True)).
+    {"BrokenGzipWhole", std::string("\x1f\x8b", 2) + "#cloud-config\n", "{}", {}, {kNotMime}},
+    {"CloudConfigJsonp", "#cloud-config-jsonp\n[{\"op\":\"add\",\"path\":\"/a\",\"value\":1}]\n",
+     R"j({"a":1})j", {}, {}},
+    {"CloudConfigJsonpBad", "#cloud-config-jsonp\n{not json\n", "{}", {},
+     {"user-data: cloud-config-jsonp is not valid JSON, skipping"}},
+};
+
+INSTANTIATE_TEST_SUITE_P(UserData, UserDataInlineTest, testing::ValuesIn(kInlineCases),
+                         [](const testing::TestParamInfo<InlineCase>& info) {
+                           return std::string(info.param.name);
+                         });
+
+TEST(UserDataTest, YamlErrorNamesSourceLineAndColumn) {
+  const std::string text = "#cloud-config\nhostname: h\nbad: [1\nnext: 2\n";
+  ProcessedUserData ud = Process(text);
+  EXPECT_EQ(ud.cloud_config, J("{}"));
+  ASSERT_EQ(ud.warnings.size(), 1u);
+  EXPECT_EQ(ud.warnings[0], YamlWarning(text, "user-data"));
+  EXPECT_EQ(ud.warnings[0].rfind("user-data: line ", 0), 0u) << ud.warnings[0];
+  EXPECT_NE(ud.warnings[0].find(", column "), std::string::npos) << ud.warnings[0];
+}
+
+TEST(UserDataTest, YamlErrorInMimePartNamesPartAndOtherPartsStillMerge) {
+  const std::string bad = "#cloud-config\na: [1\nb: 2";
+  ProcessedUserData ud = Process(
+      Mime({{"Content-Type: text/cloud-config", "#cloud-config\nfirst: 1"},
+            {"Content-Type: text/cloud-config\nContent-Disposition: attachment; filename=\"my.yaml\"",
+             bad},
+            {"Content-Type: text/cloud-config", "#cloud-config\nthird: 3"}}));
+  EXPECT_EQ(ud.cloud_config, J(R"j({"first":1,"third":3})j"));
+  ASSERT_EQ(ud.warnings.size(), 1u);
+  EXPECT_EQ(ud.warnings[0], YamlWarning(bad, "user-data part 'my.yaml'"));
+  EXPECT_EQ(ud.warnings[0].rfind("user-data part 'my.yaml': line ", 0), 0u)
+      << ud.warnings[0];
+}
+
+TEST(UserDataTest, VendorDataWarningsNameVendorData) {
+  auto ud = ProcessUserData("plain\n", "vendor-data", nullptr);
+  ASSERT_TRUE(ud.ok());
+  ASSERT_EQ(ud->warnings.size(), 1u);
+  EXPECT_EQ(ud->warnings[0].rfind("vendor-data: not MIME", 0), 0u) << ud->warnings[0];
+}
+
+TEST(UserDataTest, MergeHowInYamlAndHeaders) {
+  // Part 2: the YAML's merge_type comes before the Merge-Type header, so
+  // dict(replace) wins over the header's dict(no_replace,...); part 3 asks
+  // for prepend. The lower-case "merge-type" header of part 4 is not seen
+  // (cloud-init looks the header up in a case-sensitive dict), so part 4
+  // merges with the default dict(replace).
+  ProcessedUserData ud = Process(Mime({
+      {"Content-Type: text/cloud-config", "#cloud-config\nl: [1]\nd: {x: 1}\nk: [1]"},
+      {"Content-Type: text/cloud-config\nMerge-Type: dict(no_replace,recurse_list)+list(append)",
+       "#cloud-config\nmerge_type: dict(replace)+list(append)\nl: [2]\nd: {y: 2}"},
+      {"Content-Type: text/cloud-config",
+       "#cloud-config\nmerge_type: dict(no_replace,recurse_list)+list(prepend)\nl: [0]"},
+      {"Content-Type: text/cloud-config\nmerge-type: dict(no_replace,recurse_list)+list(append)",
+       "#cloud-config\nk: [2]"},
+  }));
+  EXPECT_EQ(ud.cloud_config, J(R"j({"d":{"y":2},"l":[0,2],"k":[2]})j"));
+  EXPECT_TRUE(ud.warnings.empty());
+}
+
+TEST(UserDataTest, MergeHowWithoutDictMergerIgnoresThePart) {
+  ProcessedUserData ud = Process(Mime({
+      {"Content-Type: text/cloud-config", "#cloud-config\nl: [1]"},
+      {"Content-Type: text/cloud-config", "#cloud-config\nmerge_how: list(append)\nl: [2]\nnew: 1"},
+  }));
+  EXPECT_EQ(ud.cloud_config, J(R"j({"l":[1]})j"));
+}
+
+TEST(UserDataTest, MimePartsScriptsAndNames) {
+  FixtureFetcher fetcher;
+  fetcher.inline_docs["http://h/a"] = "#cloud-config\nx: 1\n";
+  fetcher.inline_docs["http://h/b"] = "#!/bin/sh\necho b\n";
+  ProcessedUserData ud = Process(
+      Mime({
+          {"Content-Type: text/cloud-config", "#cloud-config\ny: 1"},
+          {"Content-Type: text/x-include-url", "http://h/a\n# comment\n\n  http://h/b  "},
+          {"Content-Type: text/x-shellscript; name=\"dir/my script!.sh\"", "#!/bin/sh"},
+          {"Content-Type: text/x-shellscript-per-instance\n"
+           "Content-Disposition: attachment; filename=\"dir/x.sh\"",
+           "#!/bin/sh\necho i"},
+          {"Content-Type: text/x-shellscript-per-once", "#!/bin/sh\necho o"},
+          {"Content-Type: text/x-shellscript-per-boot", "#!/bin/sh\necho b"},
+          {"Content-Type: text/x-shellscript\nContent-Transfer-Encoding: base64",
+           "IyEvYmluL3No\nCmVjaG8gYjY0\nCg"},  // unpadded, split over lines
+          {"Content-Type: text/x-shellscript", "not really a script"},
+          {"Content-Type: text/x-shellscript", "#cloud-config\nfrom_script_type: 1"},
+          {"Content-Type: text/plain\nContent-Disposition: attachment; filename=\"hook\"",
+           "#cloud-boothook\r\n  echo hi\r\n"},
+          {"Content-Type: text/x-shellscript\nContent-Disposition: attachment; filename=\"a.sh\"",
+           "#!/bin/sh\necho 1"},
+          {"Content-Type: text/x-shellscript\nContent-Disposition: attachment; filename=\"a.sh\"",
+           "#!/bin/sh\necho 2"},
+      }),
+      &fetcher);
+  EXPECT_EQ(fetcher.urls, (std::vector<std::string>{"http://h/a", "http://h/b"}));
+  EXPECT_EQ(ud.cloud_config, J(R"j({"y":1,"x":1,"from_script_type":1})j"));
+  // Included parts are numbered with the rest: part-002 and part-003.
+  EXPECT_EQ(AsMap(ud.scripts), (Scripts{{"part-003", "#!/bin/sh\necho b\n"},
+                                        {"dir_myscript.sh", "#!/bin/sh"},
+                                        {"part-008", "#!/bin/sh\necho b64\n"},
+                                        {"part-009", "not really a script"},
+                                        {"a.sh", "#!/bin/sh\necho 2"}}));
+  EXPECT_EQ(AsMap(ud.per_instance), (Scripts{{"x.sh", "#!/bin/sh\necho i"}}));
+  EXPECT_EQ(AsMap(ud.per_once), (Scripts{{"part-006", "#!/bin/sh\necho o"}}));
+  EXPECT_EQ(AsMap(ud.per_boot), (Scripts{{"part-007", "#!/bin/sh\necho b"}}));
+  // The boothook loses its header line and leading blanks; CRLF goes.
+  EXPECT_EQ(AsMap(ud.boothooks), (Scripts{{"hook", "echo hi\n"}}));
+  EXPECT_TRUE(ud.warnings.empty()) << ud.warnings[0];
+}
+
+TEST(UserDataTest, IncludeLinesAndFailure) {
+  FixtureFetcher fetcher;
+  fetcher.inline_docs["http://h/a"] = "#cloud-config\nx: 1\n";
+  fetcher.inline_docs["http://h/g"] = Gzip("#cloud-config\ng: 1\n");
+  ProcessedUserData ud =
+      Process("#include http://h/a\n#INCLUDE-ONCE   http://h/g\n#not a url\n", &fetcher);
+  EXPECT_EQ(fetcher.urls, (std::vector<std::string>{"http://h/a", "http://h/g"}));
+  EXPECT_EQ(ud.cloud_config, J(R"j({"x":1,"g":1})j"));
+
+  // A failed fetch fails the whole user-data (ERROR_ON_USER_DATA_FAILURE).
+  FixtureFetcher failing;
+  auto bad = ProcessUserData("#include\nhttp://h/missing\n", "user-data", failing.Fn());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().ToString(), "user-data: #include 'http://h/missing': 404 Not Found");
+}
+
+TEST(UserDataTest, IncludeLoopStops) {
+  FixtureFetcher fetcher;
+  fetcher.inline_docs["http://h/self"] = "#include http://h/self\n";
+  auto ud = ProcessUserData("#include http://h/self\n", "user-data", fetcher.Fn());
+  ASSERT_FALSE(ud.ok());
+  EXPECT_EQ(ud.error().ToString(),
+            "user-data part 'part-001': #include 'http://h/self': includes nested more than 10 deep");
+  EXPECT_EQ(fetcher.urls.size(), 10u);
+}
+
+TEST(UserDataTest, GzipPartsInMime) {
+  ProcessedUserData ud = Process(Mime({
+      {"Content-Type: application/x-gzip\nContent-Transfer-Encoding: base64\n"
+       "Content-Disposition: attachment; filename=\"z.sh\"",
+       [] {
+         std::string z = Gzip("#!/bin/sh\necho z\n");
+         static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+         std::string out;
+         for (size_t i = 0; i < z.size(); i += 3) {
+           uint32_t n = static_cast<unsigned char>(z[i]) << 16;
+           if (i + 1 < z.size()) n |= static_cast<unsigned char>(z[i + 1]) << 8;
+           if (i + 2 < z.size()) n |= static_cast<unsigned char>(z[i + 2]);
+           out += kB64[(n >> 18) & 63];
+           out += kB64[(n >> 12) & 63];
+           out += i + 1 < z.size() ? kB64[(n >> 6) & 63] : '=';
+           out += i + 2 < z.size() ? kB64[n & 63] : '=';
+         }
+         return out;
+       }()},
+  }));
+  EXPECT_EQ(AsMap(ud.scripts), (Scripts{{"z.sh", "#!/bin/sh\necho z\n"}}));
+
+  auto bad = ProcessUserData(Mime({{"Content-Type: text/cloud-config", "#cloud-config\na: 1"},
+                                   {"Content-Type: application/gzip", "not gzip"}}),
+                             "user-data", nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().ToString(),
+            "user-data part 'part-002': cannot decompress its application/gzip payload of 8 "
+            "bytes: not a gzipped file");
+}
+
+TEST(UserDataTest, UnknownTypesAndContainers) {
+  ProcessedUserData ud = Process(
+      "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"o\"\n\n"
+      "preamble\n--o\nContent-Type: application/x-thing\n\nstuff\n"
+      "--o\nContent-Type: text/x-empty\n\n"
+      "--o\nContent-Type: multipart/alternative\n\nlost\n"
+      "--o\nContent-Type: text/cloud-config\n\n#cloud-config\na: 1\n--o--\nepilogue\n");
+  EXPECT_EQ(ud.cloud_config, J(R"j({"a":1})j"));
+  EXPECT_EQ(ud.warnings,
+            (std::vector<std::string>{
+                "user-data: a multipart/alternative container is skipped because it has no boundary",
+                "user-data part 'part-001': unhandled content type 'application/x-thing', skipping"}));
+}
+
+TEST(UserDataTest, ProcessedMimeHoldsEveryPart) {
+  ProcessedUserData ud = Process(Mime({
+      {"Content-Type: text/cloud-config\nMerge-Type: list(append)+dict(no_replace,recurse_list)",
+       "#cloud-config\na: [1]"},
+      {"Content-Type: text/x-unknown", "zzz"},
+      {"Content-Type: text/plain", "## template: jinja\nx"},
+      {"Content-Type: text/x-shellscript\nContent-Disposition: attachment; filename=\"s.sh\"",
+       "#!/bin/sh\necho '\x01'\r\n"},
+  }));
+  const std::string& mime = ud.processed_mime;
+  EXPECT_NE(mime.find("MIME-Version: 1.0\n"), std::string::npos);
+  EXPECT_NE(mime.find("Number-Attachments: 4\n"), std::string::npos);
+  EXPECT_NE(mime.find("Content-Type: multipart/mixed; boundary="), std::string::npos);
+  for (const char* expected :
+       {"Content-Type: text/cloud-config\n", "Content-Disposition: attachment; filename=\"part-001\"\n",
+        "Merge-Type: list(append)+dict(no_replace,recurse_list)\n", "Content-Type: text/x-unknown\n",
+        "filename=\"part-002\"", "Content-Type: text/jinja2\n", "filename=\"part-003\"",
+        "filename=\"s.sh\"", "Content-Transfer-Encoding: base64\n"}) {
+    EXPECT_NE(mime.find(expected), std::string::npos) << expected << "\n" << mime;
+  }
+  ProcessedUserData again = Process(mime);
+  EXPECT_EQ(again.cloud_config, ud.cloud_config);
+  EXPECT_EQ(AsMap(again.scripts), AsMap(ud.scripts));
+  EXPECT_EQ(again.warnings, ud.warnings);
+
+  // Empty user-data still gives one (empty) part, as cloud-init's does.
+  ProcessedUserData empty = Process("");
+  EXPECT_NE(empty.processed_mime.find("Number-Attachments: 1\n"), std::string::npos);
+  EXPECT_NE(empty.processed_mime.find("Content-Type: text/x-not-multipart\n"), std::string::npos);
+}
+
+TEST(UserDataTest, QuotedPrintableAndCrlfMime) {
+  std::string mime =
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n boundary=\"q\"\r\n\r\n"
+      "--q\r\nContent-Type: text/x-shellscript\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+      "Content-Disposition: attachment;\r\n\tfilename=\"q.sh\"\r\n\r\n"
+      "#!/bin/sh\r\necho a=3Db long=\r\nline\r\n--q--\r\n";
+  ProcessedUserData ud = Process(mime);
+  EXPECT_EQ(AsMap(ud.scripts), (Scripts{{"q.sh", "#!/bin/sh\necho a=b longline"}}));
+}
+
 }  // namespace
 }  // namespace nubo::agent
