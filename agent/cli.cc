@@ -16,6 +16,7 @@
 #include "agent/status.h"
 #include "agent/system/real_system.h"
 #include "nubo/paths.h"
+#include "nubo/runparts.h"
 
 namespace nubo::agent {
 namespace {
@@ -283,8 +284,15 @@ int Clean(System& sys, const Options& o, const Logger& log) {
       }
     }
   }
+  if (rc == 0) {
+    // Image builders hook their own clean-up in here, as with cloud-init.
+    Status s = RunParts(sys, log, "/etc/cloud/clean.d");
+    if (!s.ok()) {
+      std::cerr << "ERROR: Failure during run-parts of /etc/cloud/clean.d: " << s.error().ToString() << "\n";
+      rc = 1;
+    }
+  }
   if (o.machine_id) (void)sys.Remove("/etc/machine-id");
-  (void)log;
   return rc;
 }
 
