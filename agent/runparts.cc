@@ -52,9 +52,8 @@ Result<FileInfo> StatFollowing(System& sys, std::string path) {
 
 Result<std::string> Shellify(const Value& commands, const std::string& key) {
   if (!commands.is_array()) {
-    return MakeError("Input to shellify was type '" + PyTypeName(commands) +
-                         "'. Expected list or tuple.",
-                     key);
+    return MakeError(
+        "Input to shellify was type '" + PyTypeName(commands) + "'. Expected list or tuple.", key);
   }
   std::string content = "#!/bin/sh\n";
   for (size_t i = 0; i < commands.size(); ++i) {
@@ -71,9 +70,9 @@ Result<std::string> Shellify(const Value& commands, const std::string& key) {
     } else if (item.is_null()) {
       continue;  // a YAML comment-only item
     } else {
-      return MakeError("Unable to shellify type '" + PyTypeName(item) +
-                           "'. Expected list, string, tuple.",
-                       key + "[" + std::to_string(i) + "]");
+      return MakeError(
+          "Unable to shellify type '" + PyTypeName(item) + "'. Expected list, string, tuple.",
+          key + "[" + std::to_string(i) + "]");
     }
   }
   return content;

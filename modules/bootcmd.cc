@@ -28,8 +28,8 @@ Status Run(ModuleContext& ctx) {
   if (Status s = ctx.sys.WriteFile(path, *script, options); !s.ok()) return s;
 
   Command command{.argv = {"/bin/sh", path}, .to_output_log = true};
-  std::string iid = ctx.instance.instance_id.empty() ? ctx.paths.instance_id
-                                                     : ctx.instance.instance_id;
+  std::string iid =
+      ctx.instance.instance_id.empty() ? ctx.paths.instance_id : ctx.instance.instance_id;
   if (!iid.empty()) command.env.push_back("INSTANCE_ID=" + iid);
   ctx.log.Debug("running '/bin/sh " + path + "'");
   auto result = ctx.sys.Run(command);

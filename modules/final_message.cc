@@ -22,8 +22,8 @@ constexpr const char* kDefaultMessage =
 using Params = std::map<std::string, std::string>;
 
 bool IsNameChar(char c, bool allow_dot) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '_' || (allow_dot && c == '.');
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         (allow_dot && c == '.');
 }
 
 std::string Strip(const std::string& s) {
@@ -159,8 +159,10 @@ Status Run(ModuleContext& ctx) {
   std::string datasource = !ctx.instance.description.empty()
                                ? ctx.instance.description
                                : "DataSource" + ctx.instance.datasource;
-  Params params = {{"uptime", uptime}, {"timestamp", timestamp},
-                   {"version", ctx.version}, {"datasource", datasource}};
+  Params params = {{"uptime", uptime},
+                   {"timestamp", timestamp},
+                   {"version", ctx.version},
+                   {"datasource", datasource}};
   Params upper;
   for (const auto& [k, v] : params) {
     std::string name;
@@ -177,15 +179,15 @@ Status Run(ModuleContext& ctx) {
     ctx.log.Warning("Failed to render final message template: " + rendered.error().ToString());
   }
 
-  std::string dir = ctx.paths.instance_id.empty() ? ctx.paths.InstanceLink()
-                                                  : ctx.paths.InstanceDir();
+  std::string dir =
+      ctx.paths.instance_id.empty() ? ctx.paths.InstanceLink() : ctx.paths.InstanceDir();
   std::string path = dir + "/boot-finished";
   // cloud-init writes it without creating the instance directory.
-  Status written = ctx.sys.Exists(dir)
-                       ? ctx.sys.WriteFile(path, uptime + " - " + timestamp + " - v. " +
-                                                     ctx.version + "\n",
-                                           WriteOptions{})
-                       : Status(MakeError("'" + dir + "' does not exist"));
+  Status written =
+      ctx.sys.Exists(dir)
+          ? ctx.sys.WriteFile(path, uptime + " - " + timestamp + " - v. " + ctx.version + "\n",
+                              WriteOptions{})
+          : Status(MakeError("'" + dir + "' does not exist"));
   if (written.ok()) {
     ctx.log.Info("wrote '" + path + "' (0644, root:root)");
   } else {

@@ -11,15 +11,35 @@
 
 namespace nubo::modules {
 
-namespace bootcmd { extern const ModuleSpec kSpec; }
-namespace final_message { extern const ModuleSpec kSpec; }
-namespace migrator { extern const ModuleSpec kSpec; }
-namespace runcmd { extern const ModuleSpec kSpec; }
-namespace scripts_per_boot { extern const ModuleSpec kSpec; }
-namespace scripts_per_instance { extern const ModuleSpec kSpec; }
-namespace scripts_per_once { extern const ModuleSpec kSpec; }
-namespace scripts_user { extern const ModuleSpec kSpec; }
-namespace write_files { extern const ModuleSpec kSpec; }
-namespace write_files_deferred { extern const ModuleSpec kSpec; }
+namespace bootcmd {
+extern const ModuleSpec kSpec;
+}
+namespace final_message {
+extern const ModuleSpec kSpec;
+}
+namespace migrator {
+extern const ModuleSpec kSpec;
+}
+namespace runcmd {
+extern const ModuleSpec kSpec;
+}
+namespace scripts_per_boot {
+extern const ModuleSpec kSpec;
+}
+namespace scripts_per_instance {
+extern const ModuleSpec kSpec;
+}
+namespace scripts_per_once {
+extern const ModuleSpec kSpec;
+}
+namespace scripts_user {
+extern const ModuleSpec kSpec;
+}
+namespace write_files {
+extern const ModuleSpec kSpec;
+}
+namespace write_files_deferred {
+extern const ModuleSpec kSpec;
+}
 
 }  // namespace nubo::modules

@@ -12,7 +12,8 @@ namespace {
 Status Run(ModuleContext& ctx) {
   std::string dir = ctx.paths.ScriptsDir("per-instance");
   Status s = RunParts(ctx.sys, ctx.log, dir);
-  if (!s.ok()) ctx.log.Warning("Failed to run module scripts_per_instance (per-instance in " + dir + ")");
+  if (!s.ok())
+    ctx.log.Warning("Failed to run module scripts_per_instance (per-instance in " + dir + ")");
   return s;
 }
 

@@ -248,7 +248,8 @@ Result<FileEntry> ParseEntry(const Value& f, const std::string& key, Plan& plan)
   entry.content = content.is_string() ? content.get<std::string>() : "";
   if (b64) {
     auto decoded = DecodeBase64(entry.content);
-    if (!decoded) return MakeError("cannot decode base64: " + decoded.error().message, key + ".content");
+    if (!decoded)
+      return MakeError("cannot decode base64: " + decoded.error().message, key + ".content");
     entry.content = std::move(*decoded);
   }
   if (gz) {
@@ -287,7 +288,8 @@ Result<Plan> ParseWriteFiles(const Value& config, bool deferred) {
     if (defer != deferred) continue;
     const Value& path = Get(f, "path");
     if (path.is_null() || (path.is_string() && path.get<std::string>().empty())) {
-      plan.warnings.push_back(key + ".path: missing, skipping (No path provided to write for entry " +
+      plan.warnings.push_back(key +
+                              ".path: missing, skipping (No path provided to write for entry " +
                               std::to_string(i + 1) + ")");
       continue;
     }
@@ -330,8 +332,8 @@ Status Apply(ModuleContext& ctx, bool deferred) {
     }
     char mode[16];
     std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(f.mode));
-    ctx.log.Info(std::string(f.append ? "appended to " : "wrote ") + Quote(f.path) + " (" +
-                 mode + ", " + OwnerText(f) + ")");
+    ctx.log.Info(std::string(f.append ? "appended to " : "wrote ") + Quote(f.path) + " (" + mode +
+                 ", " + OwnerText(f) + ")");
   }
   return Status::Ok();
 }

@@ -28,8 +28,13 @@ class BootcmdTest : public ::testing::Test {
     config_ = parsed.ok() ? *parsed : Value::object();
     paths_.instance_id = "iid-1";
     instance_.instance_id = "iid-1";
-    ModuleContext ctx{.name = "bootcmd", .config = config_, .instance = instance_, .sys = sys_,
-                      .log = log_, .paths = paths_, .frequency = Frequency::kAlways};
+    ModuleContext ctx{.name = "bootcmd",
+                      .config = config_,
+                      .instance = instance_,
+                      .sys = sys_,
+                      .log = log_,
+                      .paths = paths_,
+                      .frequency = Frequency::kAlways};
     return modules::bootcmd::kSpec.run(ctx);
   }
 

@@ -21,8 +21,13 @@ class MigratorTest : public ::testing::Test {
     EXPECT_TRUE(parsed.ok()) << parsed.error().ToString();
     config_ = parsed.ok() ? *parsed : Value::object();
     paths_.instance_id = "iid-1";
-    ModuleContext ctx{.name = "migrator", .config = config_, .instance = instance_, .sys = sys_,
-                      .log = log_, .paths = paths_, .frequency = Frequency::kAlways};
+    ModuleContext ctx{.name = "migrator",
+                      .config = config_,
+                      .instance = instance_,
+                      .sys = sys_,
+                      .log = log_,
+                      .paths = paths_,
+                      .frequency = Frequency::kAlways};
     return modules::migrator::kSpec.run(ctx);
   }
 
@@ -60,17 +65,17 @@ TEST_F(MigratorTest, CanonicalisesSemaphoreNames) {
   EXPECT_EQ(sys_.Read(inst + "config_write_files"), "wf\n");
   EXPECT_EQ(sys_.ModeOf(inst + "config_write_files"), 0600u);
   EXPECT_EQ(sys_.Read(inst + "config_set_hostname.always"), "sh\n");
-  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo,
-                             "renamed semaphore '" + cloud + "config_scripts-per-once.once' to '" +
-                                 cloud + "config_scripts_per_once.once'"))
+  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "renamed semaphore '" + cloud +
+                                                  "config_scripts-per-once.once' to '" + cloud +
+                                                  "config_scripts_per_once.once'"))
       << sink_.Dump();
-  EXPECT_TRUE(sink_.Contains(LogLevel::kDebug,
-                             "Migrated 3 semaphore files to their canonicalized names"));
+  EXPECT_TRUE(
+      sink_.Contains(LogLevel::kDebug, "Migrated 3 semaphore files to their canonicalized names"));
 }
 
 TEST_F(MigratorTest, DisabledLeavesEverything) {
-  for (const char* yaml : {"migrate: false\n", "migrate: 'off'\n", "migrate: ~\n",
-                           "migrate: banana\n"}) {
+  for (const char* yaml :
+       {"migrate: false\n", "migrate: 'off'\n", "migrate: ~\n", "migrate: banana\n"}) {
     ASSERT_TRUE(RunWith(yaml).ok());
     ExpectUnchanged();
   }

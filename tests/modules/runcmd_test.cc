@@ -14,8 +14,13 @@ class RuncmdTest : public ::testing::Test {
     config_ = parsed.ok() ? *parsed : Value::object();
     paths_.instance_id = "iid-1";
     instance_.instance_id = "iid-1";
-    ModuleContext ctx{.name = "runcmd", .config = config_, .instance = instance_, .sys = sys_,
-                      .log = log_, .paths = paths_, .frequency = Frequency::kPerInstance};
+    ModuleContext ctx{.name = "runcmd",
+                      .config = config_,
+                      .instance = instance_,
+                      .sys = sys_,
+                      .log = log_,
+                      .paths = paths_,
+                      .frequency = Frequency::kPerInstance};
     return modules::runcmd::kSpec.run(ctx);
   }
 
@@ -58,7 +63,8 @@ TEST_F(RuncmdTest, WritesStringAndListFormsWithoutRunningThem) {
             "\n");
   EXPECT_EQ(sys_.ModeOf(kScript), 0700u);
   EXPECT_TRUE(sys_.runner().calls().empty());
-  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "wrote '" + std::string(kScript) + "' (0700, root:root)"))
+  EXPECT_TRUE(
+      sink_.Contains(LogLevel::kInfo, "wrote '" + std::string(kScript) + "' (0700, root:root)"))
       << sink_.Dump();
 }
 

@@ -10,8 +10,13 @@ class ScriptsPerBootTest : public ::testing::Test {
  protected:
   Status Run() {
     paths_.instance_id = "iid-1";
-    ModuleContext ctx{.name = "scripts_per_boot", .config = config_, .instance = instance_, .sys = sys_,
-                      .log = log_, .paths = paths_, .frequency = Frequency::kAlways};
+    ModuleContext ctx{.name = "scripts_per_boot",
+                      .config = config_,
+                      .instance = instance_,
+                      .sys = sys_,
+                      .log = log_,
+                      .paths = paths_,
+                      .frequency = Frequency::kAlways};
     return modules::scripts_per_boot::kSpec.run(ctx);
   }
 

@@ -10,8 +10,13 @@ class ScriptsPerInstanceTest : public ::testing::Test {
  protected:
   Status Run() {
     paths_.instance_id = "iid-1";
-    ModuleContext ctx{.name = "scripts_per_instance", .config = config_, .instance = instance_, .sys = sys_,
-                      .log = log_, .paths = paths_, .frequency = Frequency::kPerInstance};
+    ModuleContext ctx{.name = "scripts_per_instance",
+                      .config = config_,
+                      .instance = instance_,
+                      .sys = sys_,
+                      .log = log_,
+                      .paths = paths_,
+                      .frequency = Frequency::kPerInstance};
     return modules::scripts_per_instance::kSpec.run(ctx);
   }
 
@@ -55,8 +60,9 @@ TEST_F(ScriptsPerInstanceTest, ReportsFailures) {
   Status s = Run();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().ToString(), "Runparts: 1 failures (a.sh) in 2 attempted commands");
-  EXPECT_TRUE(sink_.Contains(LogLevel::kWarning,
-                             "Failed to run module scripts_per_instance (per-instance in " + dir + ")"))
+  EXPECT_TRUE(
+      sink_.Contains(LogLevel::kWarning,
+                     "Failed to run module scripts_per_instance (per-instance in " + dir + ")"))
       << sink_.Dump();
 }
 

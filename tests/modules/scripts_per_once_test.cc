@@ -10,8 +10,13 @@ class ScriptsPerOnceTest : public ::testing::Test {
  protected:
   Status Run() {
     paths_.instance_id = "iid-1";
-    ModuleContext ctx{.name = "scripts_per_once", .config = config_, .instance = instance_, .sys = sys_,
-                      .log = log_, .paths = paths_, .frequency = Frequency::kOnce};
+    ModuleContext ctx{.name = "scripts_per_once",
+                      .config = config_,
+                      .instance = instance_,
+                      .sys = sys_,
+                      .log = log_,
+                      .paths = paths_,
+                      .frequency = Frequency::kOnce};
     return modules::scripts_per_once::kSpec.run(ctx);
   }
 

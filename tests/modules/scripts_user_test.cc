@@ -10,8 +10,13 @@ class ScriptsUserTest : public ::testing::Test {
  protected:
   Status Run() {
     paths_.instance_id = "iid-1";
-    ModuleContext ctx{.name = "scripts_user", .config = config_, .instance = instance_, .sys = sys_,
-                      .log = log_, .paths = paths_, .frequency = Frequency::kPerInstance};
+    ModuleContext ctx{.name = "scripts_user",
+                      .config = config_,
+                      .instance = instance_,
+                      .sys = sys_,
+                      .log = log_,
+                      .paths = paths_,
+                      .frequency = Frequency::kPerInstance};
     return modules::scripts_user::kSpec.run(ctx);
   }
 

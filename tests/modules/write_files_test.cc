@@ -19,8 +19,13 @@ class WriteFilesTest : public ::testing::Test {
     EXPECT_TRUE(parsed.ok()) << parsed.error().ToString();
     config_ = parsed.ok() ? *parsed : Value::object();
     paths_.instance_id = "iid-1";
-    ModuleContext ctx{.name = std::string(spec.name), .config = config_, .instance = instance_,
-                      .sys = sys_, .log = log_, .paths = paths_, .frequency = spec.frequency};
+    ModuleContext ctx{.name = std::string(spec.name),
+                      .config = config_,
+                      .instance = instance_,
+                      .sys = sys_,
+                      .log = log_,
+                      .paths = paths_,
+                      .frequency = spec.frequency};
     return spec.run(ctx);
   }
 
@@ -91,8 +96,13 @@ TEST_F(WriteFilesTest, RawGzipContent) {
   config_["write_files"] = Value::array(
       {{{"path", "/etc/raw"}, {"encoding", "gzip"}, {"content", std::string(gz, sizeof(gz) - 1)}}});
   paths_.instance_id = "iid-1";
-  ModuleContext ctx{.name = "write_files", .config = config_, .instance = instance_, .sys = sys_,
-                    .log = log_, .paths = paths_, .frequency = Frequency::kPerInstance};
+  ModuleContext ctx{.name = "write_files",
+                    .config = config_,
+                    .instance = instance_,
+                    .sys = sys_,
+                    .log = log_,
+                    .paths = paths_,
+                    .frequency = Frequency::kPerInstance};
   Status s = modules::write_files::kSpec.run(ctx);
   ASSERT_TRUE(s.ok()) << s.error().ToString();
   EXPECT_EQ(sys_.Read("/etc/raw"), "raw gzip\n");
@@ -103,7 +113,8 @@ struct PermsCase {
   mode_t mode;
 };
 
-class WriteFilesPermsTest : public WriteFilesTest, public ::testing::WithParamInterface<PermsCase> {};
+class WriteFilesPermsTest : public WriteFilesTest,
+                            public ::testing::WithParamInterface<PermsCase> {};
 
 TEST_P(WriteFilesPermsTest, Decodes) {
   Status s = RunWith(std::string("write_files:\n  - {path: /etc/p, content: x, permissions: ") +
@@ -112,12 +123,12 @@ TEST_P(WriteFilesPermsTest, Decodes) {
   EXPECT_EQ(sys_.ModeOf("/etc/p"), GetParam().mode) << GetParam().yaml_value;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Values, WriteFilesPermsTest,
-    ::testing::Values(PermsCase{"0644", 0644}, PermsCase{"0600", 0600}, PermsCase{"'0600'", 0600},
-                      PermsCase{"'640'", 0640}, PermsCase{"420", 0644},
-                      PermsCase{"'0o755'", 0755}, PermsCase{"' 0750 '", 0750},
-                      PermsCase{"~", 0644}, PermsCase{"384.0", 0600}, PermsCase{"'4755'", 04755}));
+INSTANTIATE_TEST_SUITE_P(Values, WriteFilesPermsTest,
+                         ::testing::Values(PermsCase{"0644", 0644}, PermsCase{"0600", 0600},
+                                           PermsCase{"'0600'", 0600}, PermsCase{"'640'", 0640},
+                                           PermsCase{"420", 0644}, PermsCase{"'0o755'", 0755},
+                                           PermsCase{"' 0750 '", 0750}, PermsCase{"~", 0644},
+                                           PermsCase{"384.0", 0600}, PermsCase{"'4755'", 04755}));
 
 struct BadCase {
   const char* yaml;
@@ -206,8 +217,8 @@ TEST_F(WriteFilesTest, OwnersModesAndPaths) {
   EXPECT_EQ(sys_.Read("/etc/norm"), "d");
   EXPECT_EQ(sys_.owners().count("/etc/none-owner"), 0u);
   EXPECT_EQ(sys_.Read("/etc/src"), "f");
-  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo,
-                             "wrote '/home/alice/.config/app.conf' (0600, alice:adm)"))
+  EXPECT_TRUE(
+      sink_.Contains(LogLevel::kInfo, "wrote '/home/alice/.config/app.conf' (0600, alice:adm)"))
       << sink_.Dump();
   EXPECT_TRUE(sink_.Contains(LogLevel::kWarning,
                              "write_files[5].source: not supported (cloud-init 22.4 has no "
