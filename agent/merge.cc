@@ -136,7 +136,8 @@ Result<MergeHow> ParseMergeList(const Value& spec) {
     } else {
       // Python would take item[0] (a string's first letter, say) as the
       // name, which never names a merger.
-      return MakeError(where + ": expected {name: ..., settings: [...]} or [name, option, ...], got " +
+      return MakeError(where +
+                       ": expected {name: ..., settings: [...]} or [name, option, ...], got " +
                        TypeName(item));
     }
     if (name.empty()) continue;
@@ -167,9 +168,12 @@ Result<std::vector<Value>> PyIterate(const Value& v) {
     for (size_t i = 0; i < s.size();) {
       size_t n = 1;
       unsigned char c = static_cast<unsigned char>(s[i]);
-      if (c >= 0xF0) n = 4;
-      else if (c >= 0xE0) n = 3;
-      else if (c >= 0xC0) n = 2;
+      if (c >= 0xF0)
+        n = 4;
+      else if (c >= 0xE0)
+        n = 3;
+      else if (c >= 0xC0)
+        n = 2;
       n = std::min(n, s.size() - i);
       out.emplace_back(s.substr(i, n));
       i += n;
@@ -250,8 +254,8 @@ Result<Value> OnList(const Value& value, const Value& merge_with, const Merger& 
     return MakeError("cannot merge " + TypeName(merge_with) + " into a list");
   }
   Value merged = value;
-  size_t common = std::min(value.size(), merge_with.is_string() ? PyIterate(merge_with)->size()
-                                                                 : merge_with.size());
+  size_t common = std::min(
+      value.size(), merge_with.is_string() ? PyIterate(merge_with)->size() : merge_with.size());
   if (common == 0) return merged;
   if (merge_with.is_object()) {
     // Python indexes the dict with 0, 1, ...: a KeyError.

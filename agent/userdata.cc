@@ -189,7 +189,8 @@ Result<std::string> Gunzip(std::string_view in) {
       zs.avail_out = static_cast<uInt>(buf.size());
       ret = inflate(&zs, Z_NO_FLUSH);
       if (ret != Z_OK && ret != Z_STREAM_END) {
-        std::string why = ret == Z_BUF_ERROR ? "compressed data ended before the end-of-stream marker"
+        std::string why = ret == Z_BUF_ERROR
+                              ? "compressed data ended before the end-of-stream marker"
                           : zs.msg != nullptr ? zs.msg
                                               : "invalid compressed data";
         inflateEnd(&zs);
@@ -277,8 +278,8 @@ struct MimeNode {
   Headers headers;
   std::string body;  // still transfer-encoded
   std::vector<MimeNode> children;
-  bool multipart = false;           // a multipart/* container
-  std::string container_problem;    // why a container has no parts
+  bool multipart = false;         // a multipart/* container
+  std::string container_problem;  // why a container has no parts
 };
 
 // Message.get_content_type(): "text/plain" when missing or malformed.
@@ -291,7 +292,9 @@ std::string ContentType(const Headers& headers) {
   return ctype;
 }
 
-std::string MainType(std::string_view ctype) { return std::string(ctype.substr(0, ctype.find('/'))); }
+std::string MainType(std::string_view ctype) {
+  return std::string(ctype.substr(0, ctype.find('/')));
+}
 
 // Message.get_filename(): Content-Disposition filename, else Content-Type name.
 std::string Filename(const Headers& headers) {
@@ -529,9 +532,9 @@ std::optional<std::string> TypeFromStartsWith(std::string_view payload) {
 
 bool IsDecompressType(std::string_view ctype) {
   static constexpr std::array<std::string_view, 8> kTypes = {
-      "application/gzip",   "application/gzip-compressed", "application/gzipped",
-      "application/x-compress", "application/x-compressed", "application/x-gunzip",
-      "application/x-gzip", "application/x-gzip-compressed",
+      "application/gzip",       "application/gzip-compressed",   "application/gzipped",
+      "application/x-compress", "application/x-compressed",      "application/x-gunzip",
+      "application/x-gzip",     "application/x-gzip-compressed",
   };
   return std::find(kTypes.begin(), kTypes.end(), ctype) != kTypes.end();
 }
@@ -541,9 +544,9 @@ bool IsDecompressType(std::string_view ctype) {
 struct Part {
   std::string content_type;
   std::string filename;
-  std::string payload;   // decoded
-  Headers headers;       // the part's own headers (Merge-Type, Launch-Index, ...)
-  bool whole_document;   // the user-data itself, not a MIME part or include
+  std::string payload;  // decoded
+  Headers headers;      // the part's own headers (Merge-Type, Launch-Index, ...)
+  bool whole_document;  // the user-data itself, not a MIME part or include
 };
 
 class Processor {
@@ -707,7 +710,7 @@ class Processor {
       Part part{ctype, "", text, {}, false};
       for (auto it = entry.begin(); it != entry.end(); ++it) {
         const std::string key = Lower(it.key());
-        const std::string value = it.value().is_string() ? it.value().get<std::string>()
+        const std::string value = it.value().is_string()      ? it.value().get<std::string>()
                                   : it.value().is_primitive() ? PyStr(it.value())
                                                               : it.value().dump();
         if (key == "filename") {
@@ -757,12 +760,14 @@ class Handlers {
     } else if (t == "text/x-shellscript") {
       AddScript(out_.scripts, CleanFilename(part.filename), Dos2Unix(part.payload), label);
     } else if (t == "text/x-shellscript-per-boot") {
-      AddScript(out_.per_boot, CleanFilename(Basename(part.filename)), Dos2Unix(part.payload), label);
+      AddScript(out_.per_boot, CleanFilename(Basename(part.filename)), Dos2Unix(part.payload),
+                label);
     } else if (t == "text/x-shellscript-per-instance") {
       AddScript(out_.per_instance, CleanFilename(Basename(part.filename)), Dos2Unix(part.payload),
                 label);
     } else if (t == "text/x-shellscript-per-once") {
-      AddScript(out_.per_once, CleanFilename(Basename(part.filename)), Dos2Unix(part.payload), label);
+      AddScript(out_.per_once, CleanFilename(Basename(part.filename)), Dos2Unix(part.payload),
+                label);
     } else if (t == "text/cloud-boothook") {
       std::string body = Dos2Unix(part.payload);
       if (StartsWith(body, "#cloud-boothook")) body.erase(0, 15);

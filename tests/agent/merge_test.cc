@@ -57,8 +57,8 @@ const MergeCase kMergeCases[] = {
      R"j({"a":[9,8,7,6]})j", R"j({"a":[1,2,3]})j"},
     {"ListNoReplaceOfString", "dict(no_replace,recurse_list)+list(no_replace)", R"j({"a":[1,2]})j",
      R"j({"a":"xyz"})j", R"j({"a":[1,2]})j"},
-    {"AllowDeleteWithReplace", "dict(replace,allow_delete)", R"j({"a":1,"b":2})j", R"j({"a":null})j",
-     R"j({"b":2})j"},
+    {"AllowDeleteWithReplace", "dict(replace,allow_delete)", R"j({"a":1,"b":2})j",
+     R"j({"a":null})j", R"j({"b":2})j"},
     {"AllowDeleteOnlyExistingKeys", "dict(no_replace,allow_delete)", R"j({"a":1,"b":2})j",
      R"j({"a":null,"c":null})j", R"j({"b":2,"c":null})j"},
     {"NullWithoutAllowDelete", "dict(replace)", R"j({"a":1,"b":2})j", R"j({"a":null})j",
@@ -162,15 +162,17 @@ INSTANTIATE_TEST_SUITE_P(
     Merge, BadMergeHowTest,
     testing::Values(
         BadHowCase{R"j("dict")j", "merge type 'dict' is not in the form name(option,...)"},
-        BadHowCase{R"j("dict(replace")j", "merge type 'dict(replace' is not in the form name(option,...)"},
+        BadHowCase{R"j("dict(replace")j",
+                   "merge type 'dict(replace' is not in the form name(option,...)"},
         BadHowCase{R"j("1dict()")j", "merge type '1dict()' is not in the form name(option,...)"},
         BadHowCase{R"j("hash(replace)")j", "unknown merger 'hash' (known: dict, list, str)"},
         BadHowCase{R"j([{"name":"Dict","settings":[]}])j",
                    "unknown merger 'Dict' (known: dict, list, str)"},
         BadHowCase{R"j([{"name":"dict"}])j", "merge_how[0]: expected 'settings'"},
         BadHowCase{R"j([{"settings":[]}])j", "merge_how[0]: expected a 'name' string"},
-        BadHowCase{R"j(["dict(replace)"])j",
-                   "merge_how[0]: expected {name: ..., settings: [...]} or [name, option, ...], got str"},
+        BadHowCase{
+            R"j(["dict(replace)"])j",
+            "merge_how[0]: expected {name: ..., settings: [...]} or [name, option, ...], got str"},
         BadHowCase{R"j(7)j", "merge_how must be a string or a list, got int"}));
 
 TEST(MergeWithTest, DefaultMergeHowIsCloudConfigDefault) {
@@ -181,8 +183,8 @@ TEST(MergeWithTest, DefaultMergeHowIsCloudConfigDefault) {
   EXPECT_EQ(how[1].type, "list");
   EXPECT_EQ(how[2].type, "str");
   // The merging.rst example without merge_how: the second runcmd wins.
-  EXPECT_EQ(MergeWith(J(R"j({"runcmd":["bash1","bash2"]})j"), J(R"j({"runcmd":["bash3","bash4"]})j"),
-                      how),
+  EXPECT_EQ(MergeWith(J(R"j({"runcmd":["bash1","bash2"]})j"),
+                      J(R"j({"runcmd":["bash3","bash4"]})j"), how),
             J(R"j({"runcmd":["bash3","bash4"]})j"));
 }
 
@@ -227,11 +229,13 @@ TEST(MergeManyDictsTest, FirstValueWinsDictsRecurse) {
 }
 
 TEST(MergeManyDictsTest, LaterDocumentsCanAskForAppend) {
-  EXPECT_EQ(MergeManyDicts({J(R"j({"l":[1]})j"),
-                            J(R"j({"merge_how":"list(append)+dict(no_replace,recurse_list)","l":[2,3]})j")}),
+  EXPECT_EQ(MergeManyDicts(
+                {J(R"j({"l":[1]})j"),
+                 J(R"j({"merge_how":"list(append)+dict(no_replace,recurse_list)","l":[2,3]})j")}),
             J(R"j({"l":[1,2,3]})j"));
-  EXPECT_EQ(MergeManyDicts({J(R"j({"a":{"b":1}})j"), J(R"j({"a":"x","merge_how":"dict(replace)+str()"})j"),
-                            J("{}"), J(R"j({"z":1})j")}),
+  EXPECT_EQ(MergeManyDicts({J(R"j({"a":{"b":1}})j"),
+                            J(R"j({"a":"x","merge_how":"dict(replace)+str()"})j"), J("{}"),
+                            J(R"j({"z":1})j")}),
             J(R"j({"a":"x","z":1})j"));
 }
 

@@ -63,9 +63,9 @@ ProcessedUserData Process(std::string_view raw, FixtureFetcher* fetcher = nullpt
 
 std::string Gzip(std::string_view data) {
   z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                         Z_DEFAULT_STRATEGY),
-            Z_OK);
+  EXPECT_EQ(
+      deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+      Z_OK);
   std::string out(deflateBound(&zs, data.size()) + 32, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = static_cast<uInt>(data.size());
@@ -115,7 +115,8 @@ TEST_P(UserDataFixtureTest, MatchesCloudInit) {
   std::vector<std::string> warnings = c.warnings;
   for (std::string& w : warnings) {
     // "@yaml": the YAML error of bad.yaml, in ParseYaml's words.
-    if (w == "@yaml") w = YamlWarning("#cloud-config\nbad: [1\nnext: 2\n", "user-data part 'bad.yaml'");
+    if (w == "@yaml")
+      w = YamlWarning("#cloud-config\nbad: [1\nnext: 2\n", "user-data part 'bad.yaml'");
   }
   EXPECT_EQ(ud.warnings, warnings);
 
@@ -146,32 +147,47 @@ const FixtureCase kFixtureCases[] = {
      {},
      {},
      {}},
-    {"mime-errors.txt", R"j({"ok":1})j", {}, {}, {},
-     {"@yaml", "user-data part 'part-003': cloud-config must be a dict at the top level, got list, "
-               "skipping",
+    {"mime-errors.txt",
+     R"j({"ok":1})j",
+     {},
+     {},
+     {},
+     {"@yaml",
+      "user-data part 'part-003': cloud-config must be a dict at the top level, got list, "
+      "skipping",
       "user-data part 'part-004': empty cloud-config, skipping",
       "user-data part 'part-005': Merge-Type header: merge type 'dict' is not in the form "
       "name(option,...), skipping this cloud-config part",
       "user-data part 'part-006': '## template: jinja' user-data is not supported yet, skipping",
       "user-data part 'part-007': '#part-handler' (Python part handlers) is not supported, "
       "skipping"}},
-    {"archive.txt", R"j({"a":1,"l":[1,2]})j",
+    {"archive.txt",
+     R"j({"a":1,"l":[1,2]})j",
      {{"arch.sh", "#!/bin/sh\necho archive\n"}, {"part-004", "#!/bin/sh\necho plain-string\n"}},
      {},
      {},
      {}},
-    {"include.txt", R"j({"from_include":1,"l":["inc"]})j",
+    {"include.txt",
+     R"j({"from_include":1,"l":["inc"]})j",
      {{"part-002", "#!/bin/sh\necho included\n"}},
      {},
      {},
      {}},
-    {"jsonp.txt", R"j({"runcmd":["a","b"]})j", {}, {}, {},
+    {"jsonp.txt",
+     R"j({"runcmd":["a","b"]})j",
+     {},
+     {},
+     {},
      {"user-data part 'part-003': cannot apply cloud-config-jsonp patch: "
       "[json.exception.out_of_range.403] key 'nope' not found, skipping"}},
     {"gzipped.bin", R"j({"hostname":"zipped"})j", {}, {}, {}, {}},
     // doc/rtd/topics/merging.rst "Example cloud-config": both parts name
     // the mergers, the runcmd lists are joined.
-    {"merging-doc-example.txt", R"j({"runcmd":["bash1","bash2","bash3","bash4"]})j", {}, {}, {},
+    {"merging-doc-example.txt",
+     R"j({"runcmd":["bash1","bash2","bash3","bash4"]})j",
+     {},
+     {},
+     {},
      {}},
     // The docs say the first part's merge_how would also govern the next
     // one; 22.4.2 merges each part with its own mergers, so the second part
@@ -187,7 +203,6 @@ INSTANTIATE_TEST_SUITE_P(UserData, UserDataFixtureTest, testing::ValuesIn(kFixtu
                            }
                            return name;
                          });
-
 
 // ------------------------------------------------------------ inline cases
 
@@ -214,8 +229,11 @@ const std::string kNotMime =
     "'#cloud-boothook', ...), skipping";
 
 const InlineCase kInlineCases[] = {
-    {"CloudConfig", "#cloud-config\nhostname: h\nssh_pwauth: yes\n",
-     R"j({"hostname":"h","ssh_pwauth":true})j", {}, {}},
+    {"CloudConfig",
+     "#cloud-config\nhostname: h\nssh_pwauth: yes\n",
+     R"j({"hostname":"h","ssh_pwauth":true})j",
+     {},
+     {}},
     // An empty user-data is one empty part: nothing to do, nothing to say.
     {"Empty", "", "{}", {}, {}},
     // Plain text with no known header: cloud-init warns "Unhandled
@@ -224,44 +242,82 @@ const InlineCase kInlineCases[] = {
     // #upstart-job is not a known header in 22.4.2.
     {"UpstartJob", "#upstart-job\ndescription \"x\"\n", "{}", {}, {kNotMime}},
     // Without a MIME-Version header a MIME message is just text.
-    {"MimeWithoutMimeVersion", "Content-Type: text/cloud-config\n\n#cloud-config\na: 1\n", "{}", {},
+    {"MimeWithoutMimeVersion",
+     "Content-Type: text/cloud-config\n\n#cloud-config\na: 1\n",
+     "{}",
+     {},
      {kNotMime}},
     // Header detection ignores case and leading blank lines.
     {"HeaderCaseAndBlanks", "\n  #Cloud-Config\na: 1\n", R"j({"a":1})j", {}, {}},
-    {"CloudConfigNotADict", "#cloud-config\n- a\n- b\n", "{}", {},
+    {"CloudConfigNotADict",
+     "#cloud-config\n- a\n- b\n",
+     "{}",
+     {},
      {"user-data: cloud-config must be a dict at the top level, got list, skipping"}},
-    {"CloudConfigScalar", "#cloud-config\njust text\n", "{}", {},
+    {"CloudConfigScalar",
+     "#cloud-config\njust text\n",
+     "{}",
+     {},
      {"user-data: cloud-config must be a dict at the top level, got str, skipping"}},
-    {"CloudConfigOnlyComments", "#cloud-config\n# nothing here\n", "{}", {},
+    {"CloudConfigOnlyComments",
+     "#cloud-config\n# nothing here\n",
+     "{}",
+     {},
      {"user-data: empty cloud-config, skipping"}},
     // merge_how is taken out of the merged config.
-    {"MergeHowRemoved", "#cloud-config\nmerge_how: 'dict(replace)+list(append)'\na: 1\n",
-     R"j({"a":1})j", {}, {}},
-    {"BadMergeHow", "#cloud-config\nmerge_how: 'dict(replace'\na: 1\n", "{}", {},
+    {"MergeHowRemoved",
+     "#cloud-config\nmerge_how: 'dict(replace)+list(append)'\na: 1\n",
+     R"j({"a":1})j",
+     {},
+     {}},
+    {"BadMergeHow",
+     "#cloud-config\nmerge_how: 'dict(replace'\na: 1\n",
+     "{}",
+     {},
      {"user-data: merge type 'dict(replace' is not in the form name(option,...), skipping this "
       "cloud-config part"}},
-    {"UnknownMerger", "#cloud-config\nmerge_how: 'set()'\na: 1\n", "{}", {},
+    {"UnknownMerger",
+     "#cloud-config\nmerge_how: 'set()'\na: 1\n",
+     "{}",
+     {},
      {"user-data: unknown merger 'set' (known: dict, list, str), skipping this cloud-config part"}},
     // A '#!' script without a MIME filename is "part-001".
     {"Script", "#!/bin/sh\necho hi\n", "{}", {{"part-001", "#!/bin/sh\necho hi\n"}}, {}},
     // dos2unix applies only when the first line ends in CRLF.
     {"ScriptCrlf", "#!/bin/sh\r\necho hi\r\n", "{}", {{"part-001", "#!/bin/sh\necho hi\n"}}, {}},
-    {"ScriptLaterCrlfKept", "#!/bin/sh\necho hi\r\n", "{}", {{"part-001", "#!/bin/sh\necho hi\r\n"}},
+    {"ScriptLaterCrlfKept",
+     "#!/bin/sh\necho hi\r\n",
+     "{}",
+     {{"part-001", "#!/bin/sh\necho hi\r\n"}},
      {}},
-    {"Jinja", "## template: jinja\n#cloud-config\nhostname: {{ v1.local_hostname }}\n", "{}", {},
+    {"Jinja",
+     "## template: jinja\n#cloud-config\nhostname: {{ v1.local_hostname }}\n",
+     "{}",
+     {},
      {"user-data: '## template: jinja' user-data is not supported yet, skipping"}},
-    {"PartHandler", "#part-handler\ndef list_types():\n  return []\n", "{}", {},
+    {"PartHandler",
+     "#part-handler\ndef list_types():\n  return []\n",
+     "{}",
+     {},
      {"user-data: '#part-handler' (Python part handlers) is not supported, skipping"}},
     {"GzipWhole", Gzip("#cloud-config\nhostname: z\n"), R"j({"hostname":"z"})j", {}, {}},
     {"GzipOfMime",
      Gzip(Mime({{"Content-Type: text/cloud-config", "#cloud-config\na: 1"},
                 {"Content-Type: text/x-shellscript", "#!/bin/sh\necho m"}})),
-     R"j({"a":1})j", {{"part-002", "#!/bin/sh\necho m"}}, {}},
+     R"j({"a":1})j",
+     {{"part-002", "#!/bin/sh\necho m"}},
+     {}},
     // Not gzip after all: used as is (util.decomp_gzip(quiet=True)).
     {"BrokenGzipWhole", std::string("\x1f\x8b", 2) + "#cloud-config\n", "{}", {}, {kNotMime}},
-    {"CloudConfigJsonp", "#cloud-config-jsonp\n[{\"op\":\"add\",\"path\":\"/a\",\"value\":1}]\n",
-     R"j({"a":1})j", {}, {}},
-    {"CloudConfigJsonpBad", "#cloud-config-jsonp\n{not json\n", "{}", {},
+    {"CloudConfigJsonp",
+     "#cloud-config-jsonp\n[{\"op\":\"add\",\"path\":\"/a\",\"value\":1}]\n",
+     R"j({"a":1})j",
+     {},
+     {}},
+    {"CloudConfigJsonpBad",
+     "#cloud-config-jsonp\n{not json\n",
+     "{}",
+     {},
      {"user-data: cloud-config-jsonp is not valid JSON, skipping"}},
 };
 
@@ -282,16 +338,15 @@ TEST(UserDataTest, YamlErrorNamesSourceLineAndColumn) {
 
 TEST(UserDataTest, YamlErrorInMimePartNamesPartAndOtherPartsStillMerge) {
   const std::string bad = "#cloud-config\na: [1\nb: 2";
-  ProcessedUserData ud = Process(
-      Mime({{"Content-Type: text/cloud-config", "#cloud-config\nfirst: 1"},
-            {"Content-Type: text/cloud-config\nContent-Disposition: attachment; filename=\"my.yaml\"",
-             bad},
-            {"Content-Type: text/cloud-config", "#cloud-config\nthird: 3"}}));
+  ProcessedUserData ud = Process(Mime(
+      {{"Content-Type: text/cloud-config", "#cloud-config\nfirst: 1"},
+       {"Content-Type: text/cloud-config\nContent-Disposition: attachment; filename=\"my.yaml\"",
+        bad},
+       {"Content-Type: text/cloud-config", "#cloud-config\nthird: 3"}}));
   EXPECT_EQ(ud.cloud_config, J(R"j({"first":1,"third":3})j"));
   ASSERT_EQ(ud.warnings.size(), 1u);
   EXPECT_EQ(ud.warnings[0], YamlWarning(bad, "user-data part 'my.yaml'"));
-  EXPECT_EQ(ud.warnings[0].rfind("user-data part 'my.yaml': line ", 0), 0u)
-      << ud.warnings[0];
+  EXPECT_EQ(ud.warnings[0].rfind("user-data part 'my.yaml': line ", 0), 0u) << ud.warnings[0];
 }
 
 TEST(UserDataTest, VendorDataWarningsNameVendorData) {
@@ -315,8 +370,13 @@ TEST(UserDataTest, MergeHowInYamlAndHeaders) {
        "#cloud-config\nmerge_type: dict(no_replace,recurse_list)+list(prepend)\nl: [0]"},
       {"Content-Type: text/cloud-config\nmerge-type: dict(no_replace,recurse_list)+list(append)",
        "#cloud-config\nk: [2]"},
+      // There is no Merge-How header in 22.4.2: default merge, m replaced.
+      {"Content-Type: text/cloud-config\nMerge-How: dict(no_replace,recurse_list)+list(append)",
+       "#cloud-config\nm: [1]"},
+      {"Content-Type: text/cloud-config\nMerge-How: dict(no_replace,recurse_list)+list(append)",
+       "#cloud-config\nm: [2]"},
   }));
-  EXPECT_EQ(ud.cloud_config, J(R"j({"d":{"y":2},"l":[0,2],"k":[2]})j"));
+  EXPECT_EQ(ud.cloud_config, J(R"j({"d":{"y":2},"l":[0,2],"k":[2],"m":[2]})j"));
   EXPECT_TRUE(ud.warnings.empty());
 }
 
@@ -391,8 +451,9 @@ TEST(UserDataTest, IncludeLoopStops) {
   fetcher.inline_docs["http://h/self"] = "#include http://h/self\n";
   auto ud = ProcessUserData("#include http://h/self\n", "user-data", fetcher.Fn());
   ASSERT_FALSE(ud.ok());
-  EXPECT_EQ(ud.error().ToString(),
-            "user-data part 'part-001': #include 'http://h/self': includes nested more than 10 deep");
+  EXPECT_EQ(
+      ud.error().ToString(),
+      "user-data part 'part-001': #include 'http://h/self': includes nested more than 10 deep");
   EXPECT_EQ(fetcher.urls.size(), 10u);
 }
 
@@ -402,7 +463,8 @@ TEST(UserDataTest, GzipPartsInMime) {
        "Content-Disposition: attachment; filename=\"z.sh\"",
        [] {
          std::string z = Gzip("#!/bin/sh\necho z\n");
-         static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+         static const char* kB64 =
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
          std::string out;
          for (size_t i = 0; i < z.size(); i += 3) {
            uint32_t n = static_cast<unsigned char>(z[i]) << 16;
@@ -435,10 +497,11 @@ TEST(UserDataTest, UnknownTypesAndContainers) {
       "--o\nContent-Type: multipart/alternative\n\nlost\n"
       "--o\nContent-Type: text/cloud-config\n\n#cloud-config\na: 1\n--o--\nepilogue\n");
   EXPECT_EQ(ud.cloud_config, J(R"j({"a":1})j"));
-  EXPECT_EQ(ud.warnings,
-            (std::vector<std::string>{
-                "user-data: a multipart/alternative container is skipped because it has no boundary",
-                "user-data part 'part-001': unhandled content type 'application/x-thing', skipping"}));
+  EXPECT_EQ(
+      ud.warnings,
+      (std::vector<std::string>{
+          "user-data: a multipart/alternative container is skipped because it has no boundary",
+          "user-data part 'part-001': unhandled content type 'application/x-thing', skipping"}));
 }
 
 TEST(UserDataTest, ProcessedMimeHoldsEveryPart) {
@@ -455,10 +518,11 @@ TEST(UserDataTest, ProcessedMimeHoldsEveryPart) {
   EXPECT_NE(mime.find("Number-Attachments: 4\n"), std::string::npos);
   EXPECT_NE(mime.find("Content-Type: multipart/mixed; boundary="), std::string::npos);
   for (const char* expected :
-       {"Content-Type: text/cloud-config\n", "Content-Disposition: attachment; filename=\"part-001\"\n",
-        "Merge-Type: list(append)+dict(no_replace,recurse_list)\n", "Content-Type: text/x-unknown\n",
-        "filename=\"part-002\"", "Content-Type: text/jinja2\n", "filename=\"part-003\"",
-        "filename=\"s.sh\"", "Content-Transfer-Encoding: base64\n"}) {
+       {"Content-Type: text/cloud-config\n",
+        "Content-Disposition: attachment; filename=\"part-001\"\n",
+        "Merge-Type: list(append)+dict(no_replace,recurse_list)\n",
+        "Content-Type: text/x-unknown\n", "filename=\"part-002\"", "Content-Type: text/jinja2\n",
+        "filename=\"part-003\"", "filename=\"s.sh\"", "Content-Transfer-Encoding: base64\n"}) {
     EXPECT_NE(mime.find(expected), std::string::npos) << expected << "\n" << mime;
   }
   ProcessedUserData again = Process(mime);
