@@ -229,8 +229,9 @@ def dump_state(root, lower, upper, stages, kernel_hostname, spec):
 
     listed = set()
     for pat in spec.get("files", []):
-        paths = glob_paths(root, pat)
-        for p in paths or [pat]:
+        # A glob that matches nothing adds no item (its files show up as missing on the side
+        # that lacks them); a plain path that does not exist is `<absent>`.
+        for p in glob_paths(root, pat):
             d[f"file:{p}"] = file_item(root, p, names)
             listed.add(p)
 
