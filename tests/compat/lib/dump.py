@@ -235,7 +235,7 @@ def dump_state(root, lower, upper, stages, kernel_hostname, spec):
             d[f"file:{p}"] = file_item(root, p, names)
             listed.add(p)
 
-    markers = spec.get("markers", [])
+    markers = [str(m) for m in spec.get("markers", [])]
     if markers:
         lines = []
         try:
