@@ -137,7 +137,7 @@ def load_scenarios(only):
 
 # ---------------------------------------------------------------- running
 
-def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout):
+def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False):
     """Runs the four stages of AGENT on a fresh overlay of TREE; returns (dump, outdir, secs)."""
     t0 = time.monotonic()
     work = tempfile.mkdtemp(prefix=f"{scenario.name}.{agent}.", dir=workroot)
@@ -156,7 +156,7 @@ def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout):
         "lower": os.path.join(cache, tree), "upper": os.path.join(work, "upper"),
         "work": os.path.join(work, "work"), "merged": os.path.join(work, "merged"),
         "prep": prep, "outdir": os.path.join(work, "out"), "boots": boots,
-        "timeout": stage_timeout, "stages": STAGES,
+        "timeout": stage_timeout, "stages": STAGES, "copy": copy,
         "clear": ["/etc/cloud/cloud.cfg", "/etc/cloud/cloud.cfg.d"],
         "dump": {"files": scenario.meta.get("files", []),
                  "markers": scenario.meta.get("markers", []),
@@ -247,6 +247,9 @@ def main():
     ap.add_argument("--cache", default=os.environ.get("NUBO_COMPAT_CACHE", "/var/cache/nubo-compat"))
     ap.add_argument("--workdir", default=os.environ.get("NUBO_COMPAT_WORKDIR", "/var/tmp/nubo-compat"))
     ap.add_argument("--rebuild", action="store_true", help="rebuild the cached trees")
+    ap.add_argument("--copy", action="store_true",
+                    help="give each sandbox a cp -a copy of the tree instead of an overlayfs "
+                         "(automatic fallback when overlayfs cannot be mounted)")
     ap.add_argument("--known", default=os.path.join(COMPAT, "known-differences.yaml"))
     args = ap.parse_args()
 
@@ -273,7 +276,7 @@ def main():
     def run_one(sc):
         t0 = time.monotonic()
         futs = [pool.submit(run_agent, ag, "cloud-init" if ag == "cloud-init" else "base", sc,
-                            cache, nubo, args.workdir, args.timeout) for ag in agents]
+                            cache, nubo, args.workdir, args.timeout, args.copy) for ag in agents]
         res = [f.result() for f in futs]
         return sc, res, time.monotonic() - t0
 

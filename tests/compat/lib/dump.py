@@ -125,11 +125,43 @@ def glob_paths(root, pattern):
 
 
 def walk_upper(upper):
-    """Yields tree paths present in the overlay's upper dir (created, modified or deleted)."""
+    """Overlay mode: tree paths present in the upper dir (created, modified or deleted), with
+    the path of their new state (None when deleted: a whiteout)."""
     for dirpath, dirnames, filenames in os.walk(upper):
         rel = dirpath[len(upper):] or "/"
         for n in dirnames + filenames:
-            yield (rel.rstrip("/") + "/" + n)
+            p = rel.rstrip("/") + "/" + n
+            st = os.lstat(upper + p)
+            whiteout = stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+            yield p, None if whiteout else upper + p
+
+
+def walk_copy(root, lower):
+    """Copy mode (the tree is a `cp -a` of lower): paths whose type, mode, owner, size or mtime
+    changed, new paths, and deleted ones."""
+    def key(st):
+        if stat.S_ISDIR(st.st_mode):
+            return (st.st_mode, st.st_uid, st.st_gid)
+        return (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns)
+
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = dirpath[len(root):] or "/"
+        for n in dirnames + filenames:
+            p = rel.rstrip("/") + "/" + n
+            try:
+                if key(os.lstat(lower + p)) == key(os.lstat(root + p)):
+                    continue
+            except FileNotFoundError:
+                pass
+            yield p, root + p
+    for dirpath, dirnames, filenames in os.walk(lower):
+        rel = dirpath[len(lower):] or "/"
+        for n in list(dirnames) + filenames:
+            p = rel.rstrip("/") + "/" + n
+            if not os.path.lexists(root + p):
+                if n in dirnames:
+                    dirnames.remove(n)
+                yield p, None
 
 
 def same_file(a, b):
@@ -150,6 +182,7 @@ def same_file(a, b):
 
 
 def dump_state(root, lower, upper, stages, kernel_hostname, spec):
+    """upper: the overlay upper dir, or None when ROOT is a full copy of LOWER."""
     names = Names(root)
     given = set(spec.get("given_hashes", []))
     d = {}
@@ -252,16 +285,17 @@ def dump_state(root, lower, upper, stages, kernel_hostname, spec):
     covered = set(listed) | {p for k in d for p in [k.split(":", 1)[-1]] if p.startswith("/")}
     ignore = IGNORED_CHANGES + [h for h in homes.values()] + [h + "/*" for h in homes.values()] \
         + spec.get("ignore_changes", [])
-    for p in sorted(walk_upper(upper)):
+    changes = walk_upper(upper) if upper else walk_copy(root, lower)
+    for p, u in sorted(changes):
         if p in covered or any(fnmatch.fnmatch(p, g) for g in ignore):
             continue
-        u, l = upper + p, lower + p
-        st = os.lstat(u)
-        if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+        l = lower + p
+        if u is None:
             d[f"changed:{p}"] = ["deleted"]
             continue
+        st = os.lstat(u)
         if os.path.lexists(l) and (stat.S_ISDIR(st.st_mode) or same_file(u, l)):
-            continue  # copied up, but unchanged (or a directory holding changes)
+            continue  # copied up / touched, but unchanged (or a directory holding changes)
         state = "modified" if os.path.lexists(l) else "new"
         line = f"{state} {meta(u, names)}"
         if stat.S_ISREG(st.st_mode):

@@ -110,8 +110,20 @@ def main():
     assert os.path.realpath(root) not in ("/", "") and root.startswith("/") and \
         os.path.realpath(root) != os.path.realpath(job["lower"]), root
     sh("mount", "--make-rprivate", "/")
-    mount("overlay", "overlay", root,
-          f"lowerdir={job['lower']},upperdir={job['upper']},workdir={job['work']}")
+    upper = job["upper"]
+    if job.get("copy"):
+        upper = None
+    else:
+        try:
+            mount("overlay", "overlay", root,
+                  f"lowerdir={job['lower']},upperdir={job['upper']},workdir={job['work']}")
+        except subprocess.CalledProcessError:
+            print("sandbox: overlayfs mount failed, falling back to cp -a", flush=True)
+            upper = None
+    if upper is None:  # a private full copy of the tree instead of an overlay
+        t0 = time.monotonic()
+        sh("cp", "-a", "--reflink=auto", job["lower"] + "/.", root + "/")
+        print(f"sandbox: copied tree in {time.monotonic() - t0:.1f}s", flush=True)
     for path in job["clear"]:  # e.g. the package's own cloud.cfg.d/90_dpkg.cfg
         subprocess.run(["rm", "-rf", "--one-file-system", root + path], check=True)
     sh("cp", "-a", "--no-preserve=ownership", job["prep"] + "/.", root + "/")
@@ -129,14 +141,15 @@ def main():
         boot_unmounts(root)
     with open(job["outdir"] + "/stages.json", "w") as f:
         json.dump(results, f, indent=1)
-    d = dump.dump_state(root, job["lower"], job["upper"], results, kernel_hostname, job["dump"])
+    d = dump.dump_state(root, job["lower"], upper, results, kernel_hostname, job["dump"])
     with open(job["outdir"] + "/dump.json", "w") as f:
         json.dump(d, f, indent=1)
     for log in ("cloud-init.log", "cloud-init-output.log"):
         src = f"{root}/var/log/{log}"
         if os.path.exists(src):
             subprocess.run(["cp", src, f"{job['outdir']}/{log}"], check=False)
-    sh("umount", root)
+    if upper is not None:
+        sh("umount", root)
 
 
 if __name__ == "__main__":
