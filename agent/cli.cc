@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -296,6 +297,49 @@ int Clean(System& sys, const Options& o, const Logger& log) {
   return rc;
 }
 
+// cloud-init-per FREQUENCY NAME CMD...: runs CMD once, once per instance or
+// always, keeping its own semaphore as cloud-init's shell script does
+// (/var/lib/cloud/sem/bootper.NAME.FREQ, "<exit code>\t<epoch>").
+int CloudInitPer(const std::vector<std::string>& args, System& sys) {
+  if (args.size() >= 2 && (args[1] == "-h" || args[1] == "--help")) {
+    std::printf("Usage: cloud-init-per frequency name cmd [ arg1 [ arg2 [ ... ] ]\n");
+    return 0;
+  }
+  if (args.size() < 4) {
+    std::fprintf(stderr, "Usage: cloud-init-per frequency name cmd [ arg1 [ arg2 [ ... ] ]\n");
+    return 1;
+  }
+  const std::string& freq = args[1];
+  std::string name = args[2];
+  std::replace(name.begin(), name.end(), '-', '_');
+  if (name.find('/') != std::string::npos) {
+    std::fprintf(stderr, "name cannot contain a /\n");
+    return 1;
+  }
+  std::string sem;
+  if (freq == "once" || freq == "always") sem = "/var/lib/cloud/sem/bootper." + name + "." + freq;
+  else if (freq == "instance") sem = "/var/lib/cloud/instance/sem/bootper." + name + "." + freq;
+  else {
+    std::fprintf(stderr, "invalid frequency: %s\n", freq.c_str());
+    return 1;
+  }
+  if (freq != "always" && sys.Exists(sem)) return 0;
+  Command c;
+  c.argv.assign(args.begin() + 3, args.end());
+  c.to_output_log = true;  // inherit stdout/stderr
+  auto r = sys.Run(c);
+  int ret = r ? r->exit_code : 127;
+  if (!r) std::fprintf(stderr, "cloud-init-per: %s\n", r.error().ToString().c_str());
+  WriteOptions o;
+  o.mode = 0644;
+  if (Status s = sys.WriteFile(sem, std::to_string(ret) + "\t" + std::to_string(static_cast<long>(sys.Now())) + "\n", o);
+      !s.ok()) {
+    std::fprintf(stderr, "failed to write to %s\n", sem.c_str());
+    return 1;
+  }
+  return ret;
+}
+
 }  // namespace
 
 int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
@@ -304,6 +348,11 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     if (env.out) *env.out += s;
     else std::fwrite(s.data(), 1, s.size(), stdout);
   };
+  if (prog == "cloud-init-per") {
+    if (env.system != nullptr) return CloudInitPer(args, *env.system);
+    RealSystem real_root("/");
+    return CloudInitPer(args, real_root);
+  }
   auto parsed = Parse(args);
   if (!parsed) {
     std::cerr << prog << ": " << parsed.error().ToString() << "\n";

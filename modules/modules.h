@@ -32,6 +32,9 @@ extern const ModuleSpec kSpec;
 namespace scripts_per_once {
 extern const ModuleSpec kSpec;
 }
+namespace scripts_vendor {
+extern const ModuleSpec kSpec;
+}
 namespace scripts_user {
 extern const ModuleSpec kSpec;
 }

@@ -13,6 +13,7 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::write_files::kSpec,
       &modules::runcmd::kSpec,
       &modules::write_files_deferred::kSpec,
+      &modules::scripts_vendor::kSpec,
       &modules::scripts_per_once::kSpec,
       &modules::scripts_per_boot::kSpec,
       &modules::scripts_per_instance::kSpec,

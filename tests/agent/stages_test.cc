@@ -283,3 +283,25 @@ INSTANTIATE_TEST_SUITE_P(Field, SeedCloudCfgTest,
 
 }  // namespace
 }  // namespace nubo::agent
+
+namespace nubo::agent {
+namespace {
+
+TEST(CloudInitPerTest, RunsOncePerFrequency) {
+  nubo::testing::TestSystem sys;
+  sys.runner().Expect({"touch", "/x"}, {.exit_code = 3});
+  CliEnv env;
+  env.system = &sys;
+  EXPECT_EQ(RunCommandLine({"/usr/bin/cloud-init-per", "once", "my-job", "touch", "/x"}, env), 3);
+  EXPECT_EQ(sys.Read("/var/lib/cloud/sem/bootper.my_job.once").substr(0, 2), "3\t");
+  EXPECT_EQ(RunCommandLine({"cloud-init-per", "once", "my-job", "touch", "/x"}, env), 0);
+  EXPECT_EQ(sys.runner().calls().size(), 1u);
+  EXPECT_EQ(RunCommandLine({"cloud-init-per", "always", "my-job", "touch", "/x"}, env), 3);
+  EXPECT_EQ(RunCommandLine({"cloud-init-per", "always", "my-job", "touch", "/x"}, env), 3);
+  EXPECT_EQ(sys.runner().calls().size(), 3u);
+  EXPECT_EQ(RunCommandLine({"cloud-init-per", "weekly", "my-job", "touch", "/x"}, env), 1);
+  EXPECT_EQ(RunCommandLine({"cloud-init-per", "once", "a/b", "touch", "/x"}, env), 1);
+}
+
+}  // namespace
+}  // namespace nubo::agent

@@ -1,0 +1,34 @@
+// scripts_vendor: runs the scripts vendor-data supplied, kept in
+// <instance dir>/scripts/vendor (cloud-init's cc_scripts_vendor).
+
+#include "modules/modules.h"
+#include "nubo/runparts.h"
+
+namespace nubo::modules::scripts_vendor {
+
+namespace {
+
+Status Run(ModuleContext& ctx) {
+  const Value& prefix = Get(Get(ctx.config, "vendor_data"), "prefix");
+  if (!prefix.is_null() && !(prefix.is_array() && prefix.empty())) {
+    ctx.log.Warning("vendor_data.prefix is not supported yet, running the scripts without it");
+  }
+  std::string dir = ctx.paths.InstancePath("scripts/vendor");
+  Status s = RunParts(ctx.sys, ctx.log, dir);
+  if (!s.ok()) ctx.log.Warning("Failed to run module scripts_vendor (vendor in " + dir + ")");
+  return s;
+}
+
+}  // namespace
+
+const ModuleSpec kSpec{
+    .name = "scripts_vendor",
+    .aliases = {"scripts-vendor"},
+    .stage = Stage::kFinal,
+    .frequency = Frequency::kPerInstance,
+    .activated_by = {},
+    .reads = {{"vendor_data", KeyType::kMap}},
+    .run = &Run,
+};
+
+}  // namespace nubo::modules::scripts_vendor
