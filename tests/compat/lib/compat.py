@@ -271,6 +271,14 @@ def main():
     if "nubo" in agents:
         print(f"compat: nubo {nubo}")
 
+    if "nubo" in agents:  # one snapshot for the whole run, even if the build changes meanwhile
+        snap = os.path.join(args.workdir, f"nubo.{os.getpid()}")
+        shutil.copyfile(nubo, snap)
+        os.chmod(snap, 0o755)
+        with open(snap, "rb") as f:
+            print(f"compat: nubo sha256 {hashlib.sha256(f.read()).hexdigest()[:16]}")
+        nubo = snap
+
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=2 * args.jobs)
 
     def run_one(sc):
@@ -335,6 +343,8 @@ def main():
           f"{totals['known'] + totals['unlisted']} total, {totals['known']} listed "
           f"({totals['pending']} pending, {totals['bug']} bug, {totals['accepted']} accepted), "
           f"{totals['unlisted']} unlisted; {len(stale)} stale entries; {errors} errors")
+    if "nubo" in agents:
+        os.unlink(nubo)
     print(f"compat: {totals['match']}/{len(scenarios)} scenarios match")
     return 1 if totals["unlisted"] or errors else 0
 
