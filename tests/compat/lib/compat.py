@@ -37,6 +37,7 @@ STAGES = [
 SEED_FILES = ["meta-data", "user-data", "vendor-data", "network-config"]
 DATASOURCE_CFG = "datasource_list: [ NoCloud, None ]\n"
 PENDING_ISSUES = {"4", "5", "network"}
+NUBO_ALIASES = ["cloud-init"]  # symlinks to nubo in /usr/bin; extended from the build dir
 HASH_RE = re.compile(r"\$[0-9a-z]{1,2}\$[./0-9A-Za-z$]+")
 
 
@@ -149,7 +150,8 @@ def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False)
         os.makedirs(os.path.join(prep, "usr/bin"), exist_ok=True)
         shutil.copyfile(nubo, os.path.join(prep, "usr/bin/nubo"))
         os.chmod(os.path.join(prep, "usr/bin/nubo"), 0o755)
-        os.symlink("nubo", os.path.join(prep, "usr/bin/cloud-init"))
+        for alias in NUBO_ALIASES:
+            os.symlink("nubo", os.path.join(prep, "usr/bin", alias))
     boots = int(scenario.meta.get("boots", 1))
     stage_timeout = int(scenario.meta.get("timeout", timeout))
     job = {
@@ -160,7 +162,8 @@ def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False)
         "clear": ["/etc/cloud/cloud.cfg", "/etc/cloud/cloud.cfg.d"],
         "dump": {"files": scenario.meta.get("files", []),
                  "markers": scenario.meta.get("markers", []),
-                 "ignore_changes": scenario.meta.get("ignore_changes", []),
+                 "ignore_changes": scenario.meta.get("ignore_changes", []) +
+                 ["/usr/bin/" + a for a in NUBO_ALIASES],
                  "given_hashes": scenario.given_hashes()},
     }
     with open(os.path.join(work, "job.json"), "w") as f:
@@ -271,6 +274,14 @@ def main():
     if "nubo" in agents:
         print(f"compat: nubo {nubo}")
 
+    if "nubo" in agents:
+        # Install the argv[0] aliases the build made next to the binary (as its install rules
+        # do), e.g. build/cloud-init-per -> nubo; cloud-init -> nubo always.
+        d = os.path.dirname(nubo)
+        NUBO_ALIASES[:] = sorted({"cloud-init"} | {
+            n for n in os.listdir(d) if os.path.islink(os.path.join(d, n))
+            and os.readlink(os.path.join(d, n)) == os.path.basename(nubo)})
+        print(f"compat: nubo aliases in /usr/bin: {', '.join(NUBO_ALIASES)}")
     if "nubo" in agents:  # one snapshot for the whole run, even if the build changes meanwhile
         snap = os.path.join(args.workdir, f"nubo.{os.getpid()}")
         shutil.copyfile(nubo, snap)
