@@ -710,9 +710,11 @@ class Processor {
       Part part{ctype, "", text, {}, false};
       for (auto it = entry.begin(); it != entry.end(); ++it) {
         const std::string key = Lower(it.key());
-        const std::string value = it.value().is_string()      ? it.value().get<std::string>()
-                                  : it.value().is_primitive() ? PyStr(it.value())
-                                                              : it.value().dump();
+        const std::string value =
+            it.value().is_string() ? it.value().get<std::string>()
+            : it.value().is_primitive()
+                ? PyStr(it.value())
+                : it.value().dump(-1, ' ', false, Value::error_handler_t::replace);
         if (key == "filename") {
           part.filename = std::string(Strip(value));
         } else if (key == "launch-index") {
