@@ -242,6 +242,8 @@ def main():
                     help="nubo binary to test (default: build/nubo in the repo)")
     ap.add_argument("--only", action="append", help="scenario name or glob (repeatable, comma list)")
     ap.add_argument("--keep", action="store_true", help="keep sandbox dirs and dumps")
+    ap.add_argument("--verbose", "-v", action="store_true",
+                    help="also print the diff of every known difference (default: one line per entry)")
     ap.add_argument("--self-check", choices=["cloud-init", "nubo"],
                     help="run AGENT twice per scenario and require identical dumps (normalisation check)")
     ap.add_argument("--jobs", "-j", type=int, default=max(1, (os.cpu_count() or 2) // 2),
@@ -321,16 +323,24 @@ def main():
         else:
             n_known = 0
             body = []
+            grouped = {}  # known entry index -> items (printed one line per entry)
             for item, lines in diffs:
                 e = known.match(sc.name, item)
                 if e:
                     n_known += 1
                     kind = "bug" if "bug" in e else "pending" if "pending" in e else "accepted"
                     totals[kind] += 1
-                    body.append(f"[known] {item} -- {label(e)}")
+                    grouped.setdefault(id(e), (e, []))[1].append(item)
+                    if args.verbose:
+                        body.append(f"[known] {item} -- {label(e)}")
+                        body += ["    " + l for l in lines]
                 else:
                     body.append(f"[UNLISTED] {item}")
-                body += ["    " + l for l in lines]
+                    body += ["    " + l for l in lines]
+            if not args.verbose:
+                for e, items in grouped.values():
+                    shown = ", ".join(items[:6]) + (f", ... ({len(items)} items)" if len(items) > 6 else "")
+                    body.append(f"[known] {shown} -- {label(e)}")
             totals["known"] += n_known
             totals["unlisted"] += len(diffs) - n_known
             print(f"=== {sc.name}: {len(diffs)} differences, {n_known} known, "
