@@ -110,4 +110,10 @@ Status RunParts(System& sys, const Logger& log, const std::string& dir) {
                    std::to_string(attempted.size()) + " attempted commands");
 }
 
+Status RunScriptsModule(ModuleContext& ctx, const std::string& label, const std::string& dir) {
+  Status s = RunParts(ctx.sys, ctx.log, dir);
+  if (!s.ok()) ctx.log.Warning("Failed to run module " + ctx.name + " (" + label + " in " + dir + ")");
+  return s;
+}
+
 }  // namespace nubo

@@ -10,10 +10,7 @@ namespace nubo::modules::scripts_per_boot {
 namespace {
 
 Status Run(ModuleContext& ctx) {
-  std::string dir = ctx.paths.ScriptsDir("per-boot");
-  Status s = RunParts(ctx.sys, ctx.log, dir);
-  if (!s.ok()) ctx.log.Warning("Failed to run module scripts_per_boot (per-boot in " + dir + ")");
-  return s;
+  return RunScriptsModule(ctx, "per-boot", ctx.paths.ScriptsDir("per-boot"));
 }
 
 }  // namespace

@@ -10,11 +10,7 @@ namespace nubo::modules::scripts_per_instance {
 namespace {
 
 Status Run(ModuleContext& ctx) {
-  std::string dir = ctx.paths.ScriptsDir("per-instance");
-  Status s = RunParts(ctx.sys, ctx.log, dir);
-  if (!s.ok())
-    ctx.log.Warning("Failed to run module scripts_per_instance (per-instance in " + dir + ")");
-  return s;
+  return RunScriptsModule(ctx, "per-instance", ctx.paths.ScriptsDir("per-instance"));
 }
 
 }  // namespace

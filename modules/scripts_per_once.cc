@@ -10,10 +10,7 @@ namespace nubo::modules::scripts_per_once {
 namespace {
 
 Status Run(ModuleContext& ctx) {
-  std::string dir = ctx.paths.ScriptsDir("per-once");
-  Status s = RunParts(ctx.sys, ctx.log, dir);
-  if (!s.ok()) ctx.log.Warning("Failed to run module scripts_per_once (per-once in " + dir + ")");
-  return s;
+  return RunScriptsModule(ctx, "per-once", ctx.paths.ScriptsDir("per-once"));
 }
 
 }  // namespace

@@ -10,10 +10,7 @@ namespace nubo::modules::scripts_user {
 namespace {
 
 Status Run(ModuleContext& ctx) {
-  std::string dir = ctx.paths.InstancePath("scripts");
-  Status s = RunParts(ctx.sys, ctx.log, dir);
-  if (!s.ok()) ctx.log.Warning("Failed to run module scripts_user (scripts in " + dir + ")");
-  return s;
+  return RunScriptsModule(ctx, "scripts", ctx.paths.InstancePath("scripts"));
 }
 
 }  // namespace

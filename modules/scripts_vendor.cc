@@ -13,10 +13,7 @@ Status Run(ModuleContext& ctx) {
   if (!prefix.is_null() && !(prefix.is_array() && prefix.empty())) {
     ctx.log.Warning("vendor_data.prefix is not supported yet, running the scripts without it");
   }
-  std::string dir = ctx.paths.InstancePath("scripts/vendor");
-  Status s = RunParts(ctx.sys, ctx.log, dir);
-  if (!s.ok()) ctx.log.Warning("Failed to run module scripts_vendor (vendor in " + dir + ")");
-  return s;
+  return RunScriptsModule(ctx, "vendor", ctx.paths.InstancePath("scripts/vendor"));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "nubo/log.h"
+#include "nubo/module.h"
 #include "nubo/result.h"
 #include "nubo/system.h"
 #include "nubo/value.h"
@@ -31,5 +32,9 @@ Result<std::string> Shellify(const Value& commands, const std::string& key);
 // counted and reported together after all ran. A missing directory is not
 // an error (nothing to run).
 Status RunParts(System& sys, const Logger& log, const std::string& dir);
+
+// The body of the scripts_* modules: RunParts on `dir`, and on failure
+// cloud-init's warning "Failed to run module <name> (<label> in <dir>)".
+Status RunScriptsModule(ModuleContext& ctx, const std::string& label, const std::string& dir);
 
 }  // namespace nubo
