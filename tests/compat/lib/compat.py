@@ -205,11 +205,17 @@ class Known:
             if "pending" in e and str(e["pending"]) not in PENDING_ISSUES:
                 raise SystemExit(f"{where}: pending must be one of {sorted(PENDING_ISSUES)}")
             e.setdefault("scenario", "*")
+            if isinstance(e["scenario"], str):
+                e["scenario"] = [e["scenario"]]
             e["hits"] = 0
+
+    @staticmethod
+    def covers(e, scenario):
+        return any(fnmatch.fnmatchcase(scenario, g) for g in e["scenario"])
 
     def match(self, scenario, item):
         for e in self.entries:
-            if fnmatch.fnmatchcase(scenario, e["scenario"]) and fnmatch.fnmatchcase(item, e["item"]):
+            if self.covers(e, scenario) and fnmatch.fnmatchcase(item, e["item"]):
                 e["hits"] += 1
                 return e
         return None
@@ -355,10 +361,10 @@ def main():
     ran = {s.name for s in scenarios}
     everything = {s.name for s in load_scenarios(None)}
     stale = [e for e in known.entries if e["hits"] == 0 and
-             {n for n in everything if fnmatch.fnmatchcase(n, e["scenario"])} <= ran and
-             any(fnmatch.fnmatchcase(n, e["scenario"]) for n in ran)]
+             {n for n in everything if known.covers(e, n)} <= ran and
+             any(known.covers(e, n) for n in ran)]
     for e in stale:
-        print(f"warning: stale known-difference (matched nothing): scenario={e['scenario']} "
+        print(f"warning: stale known-difference (matched nothing): scenario={','.join(e['scenario'])} "
               f"item={e['item']} ({label(e)})")
     print(f"compat: {len(scenarios)} scenarios in {time.monotonic() - t_all:.0f}s; differences: "
           f"{totals['known'] + totals['unlisted']} total, {totals['known']} listed "
