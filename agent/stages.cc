@@ -279,7 +279,7 @@ Status Agent::StoreUserData(const InstanceData& data, const Paths& paths) {
 }
 
 std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths& paths,
-                                           const Value& base) {
+                                           const Value& base, std::vector<std::string>& errors) {
   Logger log = log_.Child("user-data");
   IncludeFetcher fetch = [&](const std::string& url) -> Result<std::string> {
     if (url.rfind("file://", 0) == 0) return sys_.ReadFile(url.substr(7));
@@ -298,7 +298,13 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
   auto consume = [&](const std::string& raw, const std::string& source, bool vendor) {
     auto processed = ProcessUserData(raw, source, fetch);
     if (!processed) {
-      log.Warning(processed.error().ToString() + ", skipping " + source);
+      // cloud-init 22.4 fails the whole init stage here (a failed #include,
+      // a gzip part that does not decompress). nubo records the error the
+      // same way but still runs the init modules, so SSH keys from
+      // meta-data get installed.
+      std::string msg = source + ": " + processed.error().ToString() + ", skipping " + source;
+      log.Error(msg);
+      errors.push_back(msg);
       return Value(Value::object());
     }
     for (const auto& w : processed->warnings) log.Warning(w);
@@ -438,7 +444,7 @@ int Agent::Init(bool local) {
     log.Error("cannot store user-data: " + s.error().ToString());
     errors.push_back(s.error().ToString());
   }
-  auto [user_cc, vendor_cc] = ConsumeData(*data, paths, base);
+  auto [user_cc, vendor_cc] = ConsumeData(*data, paths, base, errors);
   Value merged = MergeConfig(base, data->config, vendor_cc, user_cc, ExtraConfigs());
   for (const auto& p : config_problems_) log.Warning(p);
   config_problems_.clear();

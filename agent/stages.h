@@ -70,8 +70,10 @@ class Agent {
                                                      std::vector<std::string>& errors);
   Status Instancify(const InstanceData& data, Paths& paths, const Value& base);
   Status StoreUserData(const InstanceData& data, const Paths& paths);
-  // Runs the user-data part handlers; returns the user and vendor cloud-config.
-  std::pair<Value, Value> ConsumeData(const InstanceData& data, const Paths& paths, const Value& base);
+  // Runs the user-data part handlers; returns the user and vendor
+  // cloud-config. User-data that cannot be processed at all adds to `errors`.
+  std::pair<Value, Value> ConsumeData(const InstanceData& data, const Paths& paths, const Value& base,
+                                      std::vector<std::string>& errors);
   SectionResult RunSection(const std::vector<ModuleEntry>& entries, Stage stage, const Value& merged,
                            const InstanceData& instance, const Paths& paths);
   void RunOne(const ModuleSpec& spec, std::optional<Frequency> override_freq, const Value& merged,

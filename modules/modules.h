@@ -38,6 +38,21 @@ extern const ModuleSpec kSpec;
 namespace scripts_user {
 extern const ModuleSpec kSpec;
 }
+namespace users_groups {
+extern const ModuleSpec kSpec;
+}
+namespace ssh {
+extern const ModuleSpec kSpec;
+}
+namespace set_passwords {
+extern const ModuleSpec kSpec;
+}
+namespace ssh_authkey_fingerprints {
+extern const ModuleSpec kSpec;
+}
+namespace keys_to_console {
+extern const ModuleSpec kSpec;
+}
 namespace write_files {
 extern const ModuleSpec kSpec;
 }

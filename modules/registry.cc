@@ -11,6 +11,9 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::migrator::kSpec,
       &modules::bootcmd::kSpec,
       &modules::write_files::kSpec,
+      &modules::users_groups::kSpec,
+      &modules::ssh::kSpec,
+      &modules::set_passwords::kSpec,
       &modules::runcmd::kSpec,
       &modules::write_files_deferred::kSpec,
       &modules::scripts_vendor::kSpec,
@@ -18,6 +21,8 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::scripts_per_boot::kSpec,
       &modules::scripts_per_instance::kSpec,
       &modules::scripts_user::kSpec,
+      &modules::ssh_authkey_fingerprints::kSpec,
+      &modules::keys_to_console::kSpec,
       &modules::final_message::kSpec,
   };
   return kModules;

@@ -52,6 +52,7 @@ class StagesTest : public ::testing::Test {
     sys_.AddFile("/etc/cloud/cloud.cfg", kCloudCfg);
     Seed("iid-one", kUserData);
     sys_.runner().ExpectPrefix({"/bin/sh"});
+    sys_.runner().ExpectPrefix({"ssh-keygen"});  // the ssh module's host keys
     for (const char* iid : {"iid-one", "iid-two", "iid-v"}) {
       sys_.runner().Expect({std::string("/var/lib/cloud/instances/") + iid + "/scripts/runcmd"});
     }
@@ -136,7 +137,7 @@ TEST_F(StagesTest, FourStagesApplyUserData) {
   EXPECT_EQ(result, (Value{{"v1", {{"datasource", v1["datasource"]}, {"errors", Value::array()}}}}));
 
   // Modules nubo lacks: one line each; info unless the config asks for them.
-  EXPECT_EQ(CountLog(LogLevel::kInfo, "module 'users-groups' is not implemented by nubo, skipping"), 1);
+  EXPECT_EQ(CountLog(LogLevel::kInfo, "module 'locale' is not implemented by nubo, skipping"), 1);
   EXPECT_EQ(CountLog(LogLevel::kInfo, "module 'puppet' is not implemented by nubo, skipping"), 1);
   EXPECT_EQ(CountLog(LogLevel::kWarning, "could not find module named 'scripts_usr' (did you mean 'scripts_user'?), skipping"), 1);
 
@@ -301,6 +302,63 @@ TEST(CloudInitPerTest, RunsOncePerFrequency) {
   EXPECT_EQ(sys.runner().calls().size(), 3u);
   EXPECT_EQ(RunCommandLine({"cloud-init-per", "weekly", "my-job", "touch", "/x"}, env), 1);
   EXPECT_EQ(RunCommandLine({"cloud-init-per", "once", "a/b", "touch", "/x"}, env), 1);
+}
+
+}  // namespace
+}  // namespace nubo::agent
+
+namespace nubo::agent {
+namespace {
+
+TEST(CliTest, ExtraConfigFileWinsOverEverything) {
+  nubo::testing::TestSystem sys;
+  sys.AddFile("/etc/cloud/cloud.cfg", "cloud_final_modules: [final_message]\nfinal_message: base\n");
+  sys.AddFile("/var/lib/cloud/seed/nocloud/meta-data", "instance-id: i-1\n");
+  sys.AddFile("/var/lib/cloud/seed/nocloud/user-data", "#cloud-config\nfinal_message: user\n");
+  sys.AddFile("/root/extra.cfg", "final_message: from --file\n");
+  std::string out;
+  CliEnv env;
+  env.system = &sys;
+  env.out = &out;
+  ASSERT_EQ(RunCommandLine({"cloud-init", "init", "--local"}, env), 0);
+  ASSERT_EQ(RunCommandLine({"cloud-init", "init"}, env), 0);
+  ASSERT_EQ(RunCommandLine({"cloud-init", "--file", "/root/extra.cfg", "modules", "--mode=final"}, env), 0);
+  EXPECT_NE(out.find("from --file"), std::string::npos) << out;
+}
+
+TEST(CliTest, UsageErrorsExitTwo) {
+  nubo::testing::TestSystem sys;
+  CliEnv env;
+  env.system = &sys;
+  std::string out;
+  env.out = &out;
+  EXPECT_EQ(RunCommandLine({"nubo"}, env), 2);
+  EXPECT_EQ(RunCommandLine({"nubo", "frobnicate"}, env), 2);
+  EXPECT_EQ(RunCommandLine({"nubo", "modules", "--mode", "sideways"}, env), 2);
+  EXPECT_EQ(RunCommandLine({"nubo", "status", "--bogus"}, env), 2);
+  EXPECT_EQ(RunCommandLine({"cloud-init", "--version"}, env), 0);
+  EXPECT_EQ(out, "cloud-init 22.4.2 (nubo " NUBO_VERSION ")\n");
+}
+
+}  // namespace
+}  // namespace nubo::agent
+
+namespace nubo::agent {
+namespace {
+
+TEST_F(StagesTest, UnprocessableUserDataIsAStageErrorButModulesStillRun) {
+  // A failed #include fails user-data processing as in cloud-init 22.4;
+  // nubo records it and still runs the init modules (bootcmd here comes
+  // from cloud.cfg.d, as SSH keys would come from meta-data).
+  sys_.AddFile("/etc/cloud/cloud.cfg.d/10-boot.cfg", "bootcmd: [echo from-cfg]\n");
+  Seed("iid-one", "#include\nfile:///nonexistent/part\n");
+  std::vector<int> rcs = Boot();
+  EXPECT_EQ(rcs[1], 1) << log_.Dump();
+  Value status = Value::parse(sys_.Read("/var/lib/cloud/data/status.json"));
+  ASSERT_EQ(status["v1"]["init"]["errors"].size(), 1u);
+  EXPECT_THAT(status["v1"]["init"]["errors"][0].get<std::string>(), HasSubstr("user-data: "));
+  EXPECT_EQ(CountCalls("/bin/sh"), 1);  // bootcmd ran
+  EXPECT_EQ(rcs[3], 0);
 }
 
 }  // namespace
