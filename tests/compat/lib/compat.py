@@ -25,6 +25,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPAT = os.path.dirname(HERE)
 REPO = os.path.dirname(os.path.dirname(COMPAT))
+sys.dont_write_bytecode = True  # keep the source tree clean (we run as root)
 sys.path.insert(0, HERE)
 import dump  # noqa: E402
 

@@ -8,7 +8,7 @@ private), a fresh UTS namespace (hostname changes stay here) and a fresh network
 `lo`, down). It never chroots itself; it mounts an overlay of the cached tree and runs each stage
 as `chroot MERGED /usr/bin/cloud-init ...`, then dumps the resulting state (see dump.py).
 
-JOB.json keys: lower, upper, work, merged, prep, outdir, boots, timeout, stages, dump (dict for
+JOB.json keys: lower, upper, work, merged, prep, clear, copy, outdir, boots, timeout, stages, dump (dict for
 dump.py).
 """
 import json
@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # keep the source tree clean (we run as root)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dump  # noqa: E402
 
