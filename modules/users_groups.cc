@@ -331,6 +331,10 @@ Status CreateUser(ModuleContext& ctx, const users::UserEntry& user, const std::s
     }
   }
 
+  // Config errors first, whether or not the user exists.
+  if (const Value& g = Get(cfg, "groups"); !g.is_object()) {
+    if (auto list = users::StringList(g, key + ".groups"); !list) return list.error();
+  }
   bool existed = users::FindUser(ctx.sys, name).has_value();
   if (Status s = AddUser(ctx, name, cfg, key); !s.ok()) return s;
 
