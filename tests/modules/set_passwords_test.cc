@@ -103,20 +103,20 @@ TEST_F(SetPasswordsTest, UsersListWithTypesAndExpire) {
 TEST_F(SetPasswordsTest, LegacyListForms) {
   sys_.runner().Expect({"chpasswd", "--root", root_, "-c", "SHA512"});
   sys_.runner().Expect({"chpasswd", "--root", root_, "-e"});
-  Status s = Run(std::string("chpasswd:\n  expire: false\n  list: |\n    u1:one\n    u2:") + kHash +
+  Status s = Run(std::string("chpasswd:\n  expire: false\n  list: |\n    u1:pw-one\n    u2:") + kHash +
                  "\n    u3:R\n");
   ASSERT_TRUE(s.ok()) << s.error().ToString();
   const auto& calls = sys_.runner().calls();
   ASSERT_EQ(calls.size(), 2u);
-  EXPECT_THAT(calls[0].stdin_data, HasSubstr("u1:one\nu3:"));
+  EXPECT_THAT(calls[0].stdin_data, HasSubstr("u1:pw-one\nu3:"));
   EXPECT_EQ(calls[1].stdin_data, std::string("u2:") + kHash + "\n");
   EXPECT_TRUE(sink_.Contains(LogLevel::kWarning, "chpasswd multiline string format is deprecated"));
   EXPECT_THAT(console_, HasSubstr("u3:"));
   // The list form.
   sys_.runner().calls();
-  ASSERT_TRUE(Run("chpasswd: {expire: false, list: ['u4:four']}\n").ok());
-  EXPECT_EQ(sys_.runner().calls().back().stdin_data, "u4:four\n");
-  ExpectNoSecretsLogged({"one", "four", kHash});
+  ASSERT_TRUE(Run("chpasswd: {expire: false, list: ['u4:pw-four']}\n").ok());
+  EXPECT_EQ(sys_.runner().calls().back().stdin_data, "u4:pw-four\n");
+  ExpectNoSecretsLogged({"pw-one", "pw-four", kHash});
 }
 
 TEST_F(SetPasswordsTest, PasswordForTheDefaultUser) {

@@ -21,7 +21,7 @@ SUITE=bookworm
 MIRROR=${NUBO_COMPAT_MIRROR:-http://deb.debian.org/debian}
 # What both trees get. The nubo runtime libraries are listed explicitly.
 PACKAGES=(systemd openssh-server sudo passwd login hostname procps iproute2
-          libyaml-cpp0.7 libcurl4 libsystemd0 libblkid1 libfdisk1 zlib1g)
+          libyaml-0-2 libcurl4 libsystemd0 libblkid1 libfdisk1 zlib1g)
 
 out=$1
 tmp=$out.tmp
