@@ -43,6 +43,7 @@ struct FileEntry {
 struct Plan {
   std::vector<FileEntry> files;
   std::vector<std::string> warnings;
+  std::optional<Error> stop;  // the bad entry that ends the list
 };
 
 // os.path.abspath with "/" as the working directory (cloud-init runs there).
@@ -283,7 +284,10 @@ Result<Plan> ParseWriteFiles(const Value& config, bool deferred) {
   for (size_t i = 0; i < list.size(); ++i) {
     const Value& f = list[i];
     std::string key = "write_files[" + std::to_string(i) + "]";
-    if (!f.is_object()) return MakeError("expected dict, got " + TypeName(f), key);
+    if (!f.is_object()) {
+      plan.stop = MakeError("expected dict, got " + TypeName(f), key);
+      break;
+    }
     bool defer = f.contains("defer") && TranslateBool(f["defer"]);
     if (defer != deferred) continue;
     const Value& path = Get(f, "path");
@@ -294,7 +298,12 @@ Result<Plan> ParseWriteFiles(const Value& config, bool deferred) {
       continue;
     }
     auto entry = ParseEntry(f, key, plan);
-    if (!entry) return entry.error();
+    if (!entry) {
+      // As cloud-init: the entries before a bad one are written, the bad
+      // one and the rest are not, and the module fails.
+      plan.stop = entry.error();
+      break;
+    }
     plan.files.push_back(std::move(*entry));
   }
   return plan;
@@ -311,7 +320,7 @@ Status Apply(ModuleContext& ctx, bool deferred) {
   auto plan = ParseWriteFiles(ctx.config, deferred);
   if (!plan) return plan.error();
   for (const auto& w : plan->warnings) ctx.log.Warning(w);
-  if (plan->files.empty()) {
+  if (plan->files.empty() && !plan->stop) {
     ctx.log.Debug(deferred ? "Skipping module named " + ctx.name +
                                  ", no deferred file defined in configuration"
                            : "Skipping module named " + ctx.name +
@@ -335,6 +344,7 @@ Status Apply(ModuleContext& ctx, bool deferred) {
     ctx.log.Info(std::string(f.append ? "appended to " : "wrote ") + Quote(f.path) + " (" + mode +
                  ", " + OwnerText(f) + ")");
   }
+  if (plan->stop) return *plan->stop;
   return Status::Ok();
 }
 
