@@ -7,6 +7,7 @@
 
 #include "agent/config.h"
 #include "agent/status.h"
+#include "agent/system/http.h"
 #include "agent/userdata.h"
 #include "nubo/datasource.h"
 
@@ -283,7 +284,11 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
   Logger log = log_.Child("user-data");
   IncludeFetcher fetch = [&](const std::string& url) -> Result<std::string> {
     if (url.rfind("file://", 0) == 0) return sys_.ReadFile(url.substr(7));
-    return MakeError("fetching " + Quote(url) + " is not supported yet (only file://)");
+    if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) {
+      log.Debug("fetching " + Quote(url));
+      return HttpGet(url, HttpOptions{});
+    }
+    return MakeError("cannot fetch " + Quote(url) + ": only file://, http:// and https:// are supported");
   };
   Value user_cc = Value::object();
   Value vendor_cc = Value::object();

@@ -10,6 +10,8 @@
 
 #include "agent/cli.h"
 #include "nubo/value.h"
+#include "agent/system/http.h"
+#include "support/http_server.h"
 #include "support/test_system.h"
 
 namespace nubo::agent {
@@ -362,6 +364,44 @@ TEST_F(StagesTest, UnprocessableUserDataIsAStageErrorButModulesStillRun) {
   EXPECT_THAT(status["v1"]["init"]["errors"][0].get<std::string>(), HasSubstr("user-data: "));
   EXPECT_EQ(CountCalls("/bin/sh"), 1);  // bootcmd ran
   EXPECT_EQ(rcs[3], 0);
+}
+
+}  // namespace
+}  // namespace nubo::agent
+
+namespace nubo::agent {
+namespace {
+
+TEST_F(StagesTest, IncludeFetchesOverHttp) {
+  nubo::testing::HttpServer server;
+  server.Serve("/part", 200, "#cloud-config\nwrite_files:\n  - {path: /etc/from-http, content: fetched}\n");
+  Seed("iid-one", "#include\n" + server.Url("/part") + "\n");
+  EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_EQ(sys_.Read("/etc/from-http"), "fetched");
+  EXPECT_EQ(server.requests(), (std::vector<std::string>{"/part"}));
+}
+
+TEST_F(StagesTest, IncludeOfAMissingUrlIsAnErrorWithoutRetries) {
+  nubo::testing::HttpServer server;
+  Seed("iid-one", "#include\n" + server.Url("/absent") + "\n");
+  std::vector<int> rcs = Boot();
+  EXPECT_EQ(rcs[1], 1);
+  EXPECT_TRUE(log_.Contains(LogLevel::kError, "answered HTTP 404")) << log_.Dump();
+  EXPECT_EQ(server.requests().size(), 1u);  // a 404 is final
+}
+
+TEST(HttpGetTest, RetriesServerErrorsAndFailsWhenTheServerIsGone) {
+  nubo::testing::HttpServer server;
+  server.Serve("/boom", 503, "");
+  auto r = HttpGet(server.Url("/boom"), {.timeout_seconds = 2, .tries = 3, .retry_delay_ms = 10});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "GET '" + server.Url("/boom") + "' answered HTTP 503");
+  EXPECT_EQ(server.requests().size(), 3u);
+  std::string gone = server.Url("/x");
+  server.Stop();
+  auto g = HttpGet(gone, {.timeout_seconds = 2, .tries = 2, .retry_delay_ms = 10});
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.error().message.find("failed"), std::string::npos) << g.error().message;
 }
 
 }  // namespace
