@@ -52,6 +52,23 @@ class RealSystem : public System {
   double Now() override;
   double Uptime() override;
 
+  // Host devices, partitions and the running hostname
+  // (agent/system/real_system_host.cc). Changing the running system is
+  // refused unless the root is "/".
+  Result<HostDeviceInfo> StatHostPath(const std::string& host_path) override;
+  Result<std::vector<std::string>> ListHostDir(const std::string& host_path) override;
+  Result<PartitionGrowth> GrowPartition(const std::string& disk, int partno,
+                                        bool dry_run) override;
+  Result<std::string> RunningHostname() override;
+  Status SetHostnameViaHostnamed(const std::string& static_name,
+                                 const std::string& transient_name) override;
+  Status SetTransientHostname(const std::string& name) override;
+  Status RunDetached(const Command& command,
+                     std::function<void(const Result<CommandResult>&)> on_exit) override;
+  // Talks to hostnamed on this bus ("unix:path=...") instead of the system
+  // bus, whatever the root: for tests with a private dbus-daemon.
+  void set_hostname_bus(std::string address) { hostname_bus_ = std::move(address); }
+
   // Opens `path` inside the root for appending (created with `mode`), for
   // the output log; the caller closes the descriptor.
   Result<int> OpenForAppend(const std::string& path, mode_t mode);
@@ -87,6 +104,7 @@ class RealSystem : public System {
   bool dry_run_ = false;
   std::vector<std::string> commands_;
   std::vector<std::string> written_;
+  std::string hostname_bus_;
 };
 
 // Splits "/a/b/c" into {"a", "b", "c"}; rejects relative paths and "..".

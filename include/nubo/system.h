@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,26 @@ struct BlockDevice {
   std::string fstype;   // iso9660, vfat
 };
 
+// A path on the host (/dev/..., /sys/...), not inside the target root.
+struct HostDeviceInfo {
+  std::string real_path;  // realpath(3): /dev/disk/by-label/x -> /dev/vda1
+  bool is_block = false;
+  bool is_char = false;
+  unsigned major = 0;     // of st_rdev, for device nodes
+  unsigned minor = 0;
+  uint64_t size = 0;      // bytes, for block devices
+};
+
+// What GrowPartition did (or would do, with dry_run), in sectors.
+struct PartitionGrowth {
+  uint64_t sector_size = 512;
+  uint64_t start = 0;
+  uint64_t old_size = 0;
+  uint64_t new_size = 0;  // == old_size: nothing to do
+  std::string label;      // "gpt" or "dos"
+  bool backup_header_moved = false;  // GPT: the backup header was relocated
+};
+
 class System {
  public:
   virtual ~System() = default;
@@ -118,6 +139,32 @@ class System {
   virtual Result<std::string> ReadHostFile(const std::string& host_path) = 0;
   virtual double Now() = 0;          // seconds since the epoch
   virtual double Uptime() = 0;       // seconds since boot
+
+  // --- the running system (growpart, resizefs, hostname) ---
+  // True when the target root is the host's "/": only then may a module
+  // change the running system (hostname, partitions of "/").
+  virtual bool IsHostRoot() const { return root() == "/"; }
+  // realpath + stat of a host path; ENOENT error when absent.
+  virtual Result<HostDeviceInfo> StatHostPath(const std::string& host_path) = 0;
+  virtual Result<std::vector<std::string>> ListHostDir(const std::string& host_path) = 0;
+  // Grows partition `partno` (1-based) of `disk` (a host device path) to
+  // the end of the free space after it, with libfdisk (GPT: the backup
+  // header is moved to the disk's end), and tells the kernel with BLKPG.
+  virtual Result<PartitionGrowth> GrowPartition(const std::string& disk, int partno,
+                                                bool dry_run) = 0;
+  // gethostname(2) of the running system.
+  virtual Result<std::string> RunningHostname() = 0;
+  // systemd-hostnamed over sd-bus: SetStaticHostname (when `static_name`
+  // is not empty) and SetHostname (transient). An error when the bus or
+  // the service cannot be reached; callers then fall back.
+  virtual Status SetHostnameViaHostnamed(const std::string& static_name,
+                                         const std::string& transient_name) = 0;
+  // sethostname(2).
+  virtual Status SetTransientHostname(const std::string& name) = 0;
+  // Runs `command` in a child process that outlives the caller's return;
+  // `on_exit` runs in that child when the command ends (to log it).
+  virtual Status RunDetached(const Command& command,
+                             std::function<void(const Result<CommandResult>&)> on_exit) = 0;
 };
 
 }  // namespace nubo

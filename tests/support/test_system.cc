@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include "nubo/log.h"
@@ -124,6 +125,42 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+Status TestSystem::SetHostnameViaHostnamed(const std::string& static_name,
+                                           const std::string& transient_name) {
+  if (!hostnamed_reachable_) {
+    return Error{"connect to the system bus: No such file or directory", "", ENOTCONN};
+  }
+  if (!static_name.empty()) hostname_calls_.push_back("static:" + static_name);
+  if (!transient_name.empty()) hostname_calls_.push_back("transient:" + transient_name);
+  return Status::Ok();
+}
+
+Status TestSystem::SetTransientHostname(const std::string& name) {
+  hostname_calls_.push_back("sethostname:" + name);
+  return Status::Ok();
+}
+
+Status TestSystem::RunDetached(const Command& command,
+                               std::function<void(const Result<CommandResult>&)> on_exit) {
+  on_exit(Run(command));
+  return Status::Ok();
+}
+
+Result<std::string> TestSystem::ReadHostFile(const std::string& host_path) {
+  auto it = host_files_.find(host_path);
+  if (it != host_files_.end()) return it->second;
+  return RealSystem::ReadHostFile(host_path);
+}
+
+Result<HostDeviceInfo> TestSystem::StatHostPath(const std::string& host_path) {
+  auto it = host_devices_.find(host_path);
+  if (it != host_devices_.end()) return it->second;
+  if (host_path.rfind("/dev/", 0) == 0 && !host_devices_.empty()) {
+    return ErrnoError("stat " + host_path, ENOENT);  // a faked /dev
+  }
+  return RealSystem::StatHostPath(host_path);
 }
 
 }  // namespace nubo::testing

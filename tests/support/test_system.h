@@ -73,6 +73,34 @@ class TestSystem : public agent::RealSystem {
   double Now() override { return now_; }
   double Uptime() override { return 12.5; }
 
+  // The running system, faked: IsHostRoot() is false unless a test says
+  // so; hostname changes are recorded, never applied.
+  void set_host_root(bool host_root) { host_root_ = host_root; }
+  bool IsHostRoot() const override { return host_root_; }
+  void set_running_hostname(std::string name) { running_hostname_ = std::move(name); }
+  // Whether the fake hostnamed answers; when not, its calls fail as
+  // "unreachable" (ENOTCONN).
+  void set_hostnamed_reachable(bool reachable) { hostnamed_reachable_ = reachable; }
+  // "static:NAME", "transient:NAME" (hostnamed) and "sethostname:NAME".
+  const std::vector<std::string>& hostname_calls() const { return hostname_calls_; }
+  Result<std::string> RunningHostname() override { return running_hostname_; }
+  Status SetHostnameViaHostnamed(const std::string& static_name,
+                                 const std::string& transient_name) override;
+  Status SetTransientHostname(const std::string& name) override;
+  // Host files (/proc/self/mountinfo, /sys/...) and device nodes a test
+  // fakes; others are the real host's.
+  void AddHostFile(const std::string& host_path, std::string content) {
+    host_files_[host_path] = std::move(content);
+  }
+  void AddHostDevice(const std::string& host_path, HostDeviceInfo info) {
+    host_devices_[host_path] = std::move(info);
+  }
+  Result<std::string> ReadHostFile(const std::string& host_path) override;
+  Result<HostDeviceInfo> StatHostPath(const std::string& host_path) override;
+  // Runs the command (through the FakeRunner) at once, in this process.
+  Status RunDetached(const Command& command,
+                     std::function<void(const Result<CommandResult>&)> on_exit) override;
+
  protected:
   Status ApplyOwner(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
                     const std::string& path) override;
@@ -87,6 +115,12 @@ class TestSystem : public agent::RealSystem {
   std::vector<std::pair<BlockDevice, std::string>> filesystems_;
   int mounted_ = 0;
   double now_ = 1700000000.0;
+  bool host_root_ = false;
+  std::string running_hostname_ = "buildhost";
+  bool hostnamed_reachable_ = false;
+  std::vector<std::string> hostname_calls_;
+  std::map<std::string, std::string> host_files_;
+  std::map<std::string, HostDeviceInfo> host_devices_;
 };
 
 // A temporary directory on the host, removed on destruction.
