@@ -621,7 +621,60 @@ std::string ChooseKeysFile(System& sys, const PasswdEntry& pw) {
 
 }  // namespace
 
-Result<AuthorizedKeys> ReadAuthorizedKeys(System& sys, const std::string& user) {
+namespace {
+
+// Writes `content` to the user's keys file: directories on the way made
+// 0700 and owned by the user inside the home (0755 root outside it), the
+// file 0600 owned by the user (an existing file keeps its mode), and no
+// symlink followed inside the home.
+Status WriteKeysFile(System& sys, const PasswdEntry& pw, const std::string& path,
+                     const std::string& content) {
+  const std::string& user = pw.name;
+  std::string home = pw.home;
+  bool in_home = Under(path, home);
+  std::string guard = in_home ? home : Dirname(path);
+  std::string group = std::to_string(pw.gid);
+  std::string owner = std::to_string(pw.uid);
+  // The home itself must not be a symlink either.
+  if (auto st = sys.Stat(home); st && st->is_symlink) {
+    return MakeError("refusing to write keys for " + Quote(user) + ": home directory " +
+                     Quote(home) + " is a symlink");
+  }
+  // Directories between the home (or /) and the file: made 0700 and owned
+  // by the user inside the home, 0755 root outside it.
+  std::string dir;
+  for (const auto& part : SplitOn(Dirname(path), '/')) {
+    if (part.empty()) continue;
+    dir += "/" + part;
+    auto st = sys.Stat(dir);
+    if (st) {
+      if (st->is_symlink && (Under(dir, home) || dir == home)) {
+        return MakeError("refusing to write " + Quote(path) + ": " + Quote(dir) +
+                         " is a symlink (inside " + Quote(home) + ")");
+      }
+      continue;
+    }
+    bool inside = Under(dir, home);
+    if (Status s = sys.MakeDirs(dir, inside ? 0700 : 0755); !s.ok()) return s;
+    if (inside) {
+      if (Status s = sys.Chown(dir, owner, group); !s.ok()) return s;
+    }
+  }
+  WriteOptions o;
+  o.mode = 0600;
+  o.owner = owner;
+  o.group = group;
+  o.no_symlinks_below = guard;
+  o.parent_mode = 0700;
+  // preserve_mode: an existing file keeps its mode.
+  if (auto st = sys.Stat(path); st && st->is_regular) o.mode = st->mode;
+  return sys.WriteFile(path, content, o);
+}
+
+}  // namespace
+
+Result<AuthorizedKeys> ReadAuthorizedKeys(System& sys, const std::string& user,
+                                          bool create_empty) {
   auto pw = FindUser(sys, user);
   if (!pw || pw->home.empty()) {
     return MakeError("Unable to get SSH info for user " + Quote(user));
@@ -629,6 +682,11 @@ Result<AuthorizedKeys> ReadAuthorizedKeys(System& sys, const std::string& user) 
   AuthorizedKeys out;
   out.path = ChooseKeysFile(sys, *pw);
   auto st = sys.Stat(out.path);
+  if (!st && create_empty) {
+    // ssh_util.check_create_path creates the directories and an empty file.
+    if (Status s = WriteKeysFile(sys, *pw, out.path, ""); !s.ok()) return s.error();
+    return out;
+  }
   if (st && st->is_regular) {
     auto text = sys.ReadFile(out.path);
     if (text) {
@@ -686,46 +744,8 @@ Status SetupUserKeys(System& sys, const Logger& log, const std::vector<std::stri
   std::string content;
   for (const auto& e : entries) content += e.ToString() + "\n";
 
+  if (Status s = WriteKeysFile(sys, *pw, current->path, content); !s.ok()) return s;
   const std::string& path = current->path;
-  std::string home = pw->home;
-  bool in_home = Under(path, home);
-  std::string guard = in_home ? home : Dirname(path);
-  std::string group = std::to_string(pw->gid);
-  std::string owner = std::to_string(pw->uid);
-  // The home itself must not be a symlink either.
-  if (auto st = sys.Stat(home); st && st->is_symlink) {
-    return MakeError("refusing to write keys for " + Quote(user) + ": home directory " +
-                     Quote(home) + " is a symlink");
-  }
-  // Directories between the home (or /) and the file: made 0700 and owned
-  // by the user inside the home, 0755 root outside it.
-  std::string dir;
-  for (const auto& part : SplitOn(Dirname(path), '/')) {
-    if (part.empty()) continue;
-    dir += "/" + part;
-    auto st = sys.Stat(dir);
-    if (st) {
-      if (st->is_symlink && (Under(dir, home) || dir == home)) {
-        return MakeError("refusing to write " + Quote(path) + ": " + Quote(dir) +
-                         " is a symlink (inside " + Quote(home) + ")");
-      }
-      continue;
-    }
-    bool inside = Under(dir, home);
-    if (Status s = sys.MakeDirs(dir, inside ? 0700 : 0755); !s.ok()) return s;
-    if (inside) {
-      if (Status s = sys.Chown(dir, owner, group); !s.ok()) return s;
-    }
-  }
-  WriteOptions o;
-  o.mode = 0600;
-  o.owner = owner;
-  o.group = group;
-  o.no_symlinks_below = guard;
-  o.parent_mode = 0700;
-  // preserve_mode: an existing file keeps its mode.
-  if (auto st = sys.Stat(path); st && st->is_regular) o.mode = st->mode;
-  if (Status s = sys.WriteFile(path, content, o); !s.ok()) return s;
   log.Info("authorized keys for " + Quote(user) + " in " + Quote(path) + ": " +
            std::to_string(n_added) + " added, " + std::to_string(entries.size()) + " lines");
   return Status::Ok();

@@ -436,7 +436,8 @@ Status Run(ModuleContext& ctx) {
                     " because no home directory is created");
       continue;
     }
-    auto keys = users::ReadAuthorizedKeys(ctx.sys, u.name);
+    // As 22.4 (extract_authorized_keys), a missing file is created empty.
+    auto keys = users::ReadAuthorizedKeys(ctx.sys, u.name, /*create_empty=*/true);
     if (!keys) {
       Error e = keys.error();
       e.key = "users." + u.name;

@@ -132,7 +132,10 @@ struct AuthorizedKeys {
 
 // ssh_util.extract_authorized_keys: the user's file as sshd_config's
 // AuthorizedKeysFile names it (the first user-specific entry), and its lines.
-Result<AuthorizedKeys> ReadAuthorizedKeys(System& sys, const std::string& user);
+// With `create_empty`, a missing file is created empty (0600, ~/.ssh 0700,
+// owned by the user) as check_create_path does for every caller in 22.4.
+Result<AuthorizedKeys> ReadAuthorizedKeys(System& sys, const std::string& user,
+                                          bool create_empty = false);
 
 // ssh_util.setup_user_keys: adds `keys` (with `options` when not empty) to
 // the user's authorized_keys, keeping existing lines and replacing a line

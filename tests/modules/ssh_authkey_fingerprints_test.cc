@@ -89,6 +89,10 @@ TEST_F(ConsoleModulesTest, FingerprintHashesAndNoKeys) {
   ASSERT_TRUE(sys_.Remove("/home/alice/.ssh/authorized_keys").ok());
   ASSERT_TRUE(Run(modules::ssh_authkey_fingerprints::kSpec, "users: [alice]\n").ok());
   EXPECT_EQ(console_, "ci-info: no authorized SSH keys fingerprints found for user alice.\n");
+  // As 22.4's check_create_path: the missing file is created, empty.
+  EXPECT_EQ(sys_.Read("/home/alice/.ssh/authorized_keys"), "");
+  EXPECT_EQ(sys_.ModeOf("/home/alice/.ssh/authorized_keys"), 0600u);
+  EXPECT_EQ(sys_.owners().at("/home/alice/.ssh/authorized_keys"), "1000:1000");
   console_.clear();
   ASSERT_TRUE(Run(modules::ssh_authkey_fingerprints::kSpec, "users: [alice]\nno_ssh_fingerprints: true\n").ok());
   EXPECT_EQ(console_, "");
