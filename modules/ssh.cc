@@ -213,7 +213,10 @@ Status ApplyCredentials(ModuleContext& ctx) {
     if (!more) return more.error();
     keys.insert(keys.end(), more->begin(), more->end());
   }
-  if (ug->default_user) {
+  if (ug->default_user && ctx.dry_run && !users::FindUser(ctx.sys, *ug->default_user)) {
+    ctx.log.Info("dry run: user " + Quote(*ug->default_user) +
+                 " was not created, skipping its SSH keys");
+  } else if (ug->default_user) {
     if (Status s = users::SetupUserKeys(ctx.sys, ctx.log, keys, *ug->default_user); !s.ok()) {
       return s;
     }

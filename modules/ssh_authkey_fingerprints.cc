@@ -436,6 +436,10 @@ Status Run(ModuleContext& ctx) {
                     " because no home directory is created");
       continue;
     }
+    if (ctx.dry_run && !users::FindUser(ctx.sys, u.name)) {
+      ctx.log.Info("dry run: user " + Quote(u.name) + " was not created, skipping");
+      continue;
+    }
     // As 22.4 (extract_authorized_keys), a missing file is created empty.
     auto keys = users::ReadAuthorizedKeys(ctx.sys, u.name, /*create_empty=*/true);
     if (!keys) {

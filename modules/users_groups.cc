@@ -382,6 +382,11 @@ Status CreateUser(ModuleContext& ctx, const users::UserEntry& user, const std::s
                       "2027. Use 'null' instead.");
     }
   }
+  if (ctx.dry_run && !users::FindUser(ctx.sys, name)) {
+    // --dry-run: useradd was only recorded, so there is no home for keys.
+    ctx.log.Info("dry run: user " + Quote(name) + " was not created, skipping its SSH keys");
+    return Status::Ok();
+  }
   if (cfg.contains("ssh_authorized_keys")) {
     const Value& v = cfg["ssh_authorized_keys"];
     std::vector<std::string> keys;

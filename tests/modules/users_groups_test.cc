@@ -71,7 +71,7 @@ class UsersGroupsTest : public ::testing::Test {
                       .log = log_,
                       .paths = paths_,
                       .frequency = spec.frequency,
-                      .dry_run = false,
+                      .dry_run = dry_run_,
                       .console = [this](std::string_view t) { console_ += t; },
                       .version = "test"};
     return spec.run(ctx);
@@ -94,6 +94,7 @@ class UsersGroupsTest : public ::testing::Test {
   InstanceData instance_;
   Paths paths_;
   std::string console_;
+  bool dry_run_ = false;
 };
 
 TEST_F(UsersGroupsTest, Spec) {
@@ -309,6 +310,20 @@ TEST_F(UsersGroupsTest, VisudoRejectsBadRulesBeforeInstall) {
   EXPECT_THAT(s.error().ToString(), HasSubstr("rejected by visudo"));
   EXPECT_FALSE(sys.Has(users::kSudoersFile));
   EXPECT_FALSE(sys.Has("/etc/sudoers.d/.90-cloud-init-users.nubo-check"));
+}
+
+TEST_F(UsersGroupsTest, DryRunSkipsKeysOfUsersNotCreated) {
+  // --dry-run records useradd without running it: no home, so no keys, no error.
+  TestSystem sys;
+  sys.AddFile("/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+  sys.runner().ExpectPrefix({"useradd"});
+  sys.runner().ExpectPrefix({"passwd"});
+  dry_run_ = true;
+  Status s = Run(sys, std::string("users: [{name: ivy, ssh_authorized_keys: ['") + kKey1 + "']}]\n");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "dry run: user 'ivy' was not created"));
+  Status f = RunModule(sys, "users: [ivy]\n", modules::ssh_authkey_fingerprints::kSpec);
+  EXPECT_TRUE(f.ok()) << f.error().ToString();
 }
 
 struct BadCase {
