@@ -328,9 +328,7 @@ Result<Seed> SeedFromConfig(const Value& ds_cfg, const Logger& log) {
   if (md.is_object()) {
     seed.meta_data = md;
   } else if (md.is_string()) {
-    auto parsed = ParseMetaData(md.get<std::string>(), std::string(kPrefix) + "meta-data");
-    if (!parsed) return parsed.error();
-    seed.meta_data = std::move(*parsed);
+    seed.meta_data = LoadMetaData(md.get<std::string>(), std::string(kPrefix) + "meta-data", log);
   } else if (!md.is_null()) {
     return MakeError("expected a dict or a string, got " + TypeName(md),
                      std::string(kPrefix) + "meta-data");
@@ -396,9 +394,7 @@ Result<Seed> ReadSeededFile(System& sys, const std::string& base, const Logger& 
   Seed seed;
   auto md = read("meta-data");
   if (!md) return md.error();
-  auto parsed = ParseMetaData(*md, location("meta-data"));
-  if (!parsed) return parsed.error();
-  seed.meta_data = std::move(*parsed);
+  seed.meta_data = LoadMetaData(*md, location("meta-data"), log);
   auto ud = read("user-data");
   if (!ud) return ud.error();
   seed.user_data = std::move(*ud);
@@ -565,6 +561,13 @@ Result<Value> ParseMetaData(std::string_view text, std::string_view file) {
   return std::move(*parsed);
 }
 
+Value LoadMetaData(std::string_view text, std::string_view file, const Logger& log) {
+  auto parsed = ParseMetaData(text, file);
+  if (parsed) return std::move(*parsed);
+  log.Warning("failed loading meta-data " + parsed.error().message + "; using empty meta-data");
+  return Value::object();
+}
+
 Result<std::optional<Seed>> ReadSeed(const SeedReader& read, std::string_view where,
                                      const Logger& log) {
   // util.pathprefix2dict: every file is read first; a read error other
@@ -584,9 +587,7 @@ Result<std::optional<Seed>> ReadSeed(const SeedReader& read, std::string_view wh
     return std::optional<Seed>();
   }
   Seed seed;
-  auto md = ParseMetaData(*files[0], std::string(where) + "meta-data");
-  if (!md) return md.error();
-  seed.meta_data = std::move(*md);
+  seed.meta_data = LoadMetaData(*files[0], std::string(where) + "meta-data", log);
   seed.user_data = std::move(*files[1]);
   seed.vendor_data = std::move(files[2]);
   if (files[3] && !files[3]->empty()) {

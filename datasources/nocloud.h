@@ -66,6 +66,12 @@ Result<std::optional<Seed>> ReadSeed(const SeedReader& read, std::string_view wh
 // else is an error naming `file`.
 Result<Value> ParseMetaData(std::string_view text, std::string_view file);
 
+// What the datasource uses: ParseMetaData, but meta-data that does not parse
+// or is not a dict is logged as a warning (file, line, column) and read as
+// {}, as cloud-init's util.load_yaml does: the instance still boots (as
+// instance-id "nocloud") and its user-data still applies.
+Value LoadMetaData(std::string_view text, std::string_view file, const Logger& log);
+
 // One seed on its own, as if it were the only evidence (a seed directory
 // with nothing on the command line): ReadSeed, then the merge with
 // cloud-init's defaults. `where` is also the "seed=" of the description

@@ -121,17 +121,27 @@ TEST_F(NoCloudTest, ParsesFullSeedWithBinaryUserData) {
                           "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABFullBob2 bob@home"));
 }
 
-TEST_F(NoCloudTest, BadYamlMetaDataNamesFileLineAndColumn) {
+// As cloud-init (util.load_yaml): broken meta-data is a warning naming the
+// file, line and column, and reads as {}; the seed (and its user-data) is
+// still used, as instance "nocloud".
+TEST_F(NoCloudTest, BadYamlMetaDataWarnsAndIsEmpty) {
   auto d = ParseFixture("bad-yaml");
-  ASSERT_FALSE(d);
-  EXPECT_THAT(d.error().message,
-              StartsWith("/var/lib/cloud/seed/nocloud/meta-data: line 2, column 17: "));
+  ASSERT_TRUE(d) << d.error().ToString();
+  EXPECT_EQ(d->instance_id, "nocloud");
+  EXPECT_TRUE(sink_.Contains(LogLevel::kWarning,
+                             "failed loading meta-data /var/lib/cloud/seed/nocloud/meta-data: line 2, column 17: "))
+      << sink_.Dump();
+  EXPECT_EQ(ParseMetaData("a: b: c\n", "md").error().message,
+            "md: line 1, column 5: mapping values are not allowed in this context");
 }
 
-TEST_F(NoCloudTest, MetaDataThatIsNotADictIsAnError) {
+TEST_F(NoCloudTest, MetaDataThatIsNotADictWarnsAndIsEmpty) {
   auto d = ParseFixture("not-dict");
-  ASSERT_FALSE(d);
-  EXPECT_EQ(d.error().message, "/var/lib/cloud/seed/nocloud/meta-data: expected a dict, got list");
+  ASSERT_TRUE(d) << d.error().ToString();
+  EXPECT_EQ(d->instance_id, "nocloud");
+  EXPECT_TRUE(sink_.Contains(LogLevel::kWarning,
+                             "/var/lib/cloud/seed/nocloud/meta-data: expected a dict, got list; using empty meta-data"))
+      << sink_.Dump();
 }
 
 TEST_F(NoCloudTest, MissingInstanceIdDefaultsToNocloud) {
@@ -404,10 +414,11 @@ TEST_F(NoCloudTest, SeedfromMissingMetaDataIsAnError) {
 TEST_F(NoCloudTest, SeedfromBadYamlNamesTheFile) {
   sys_.set_cmdline("ds=nocloud;s=file:///srv/s/");
   sys_.AddFile("/srv/s/meta-data", "a: b\n c: d\n");
-  sys_.AddFile("/srv/s/user-data", "");
+  sys_.AddFile("/srv/s/user-data", "#cloud-config\n");
   auto d = Crawl();
-  ASSERT_FALSE(d);
-  EXPECT_THAT(d.error().message, StartsWith("/srv/s/meta-data: line 2, column "));
+  ASSERT_TRUE(d) << d.error().ToString();
+  EXPECT_EQ(d->user_data, "#cloud-config\n");
+  EXPECT_TRUE(sink_.Contains(LogLevel::kWarning, "/srv/s/meta-data: line 2, column ")) << sink_.Dump();
 }
 
 TEST_F(NoCloudTest, HttpSeedfromIsLeftToTheNetworkDatasource) {
@@ -480,8 +491,8 @@ TEST_F(NoCloudTest, CidataInvalidSeedFallsThroughToTheNextDevice) {
 TEST_F(NoCloudTest, CidataBadYamlNamesDevice) {
   AddDevice("/dev/sr0", "cidata", "iso9660", {{"meta-data", "[1, 2\n"}, {"user-data", ""}});
   auto d = Crawl();
-  ASSERT_FALSE(d);
-  EXPECT_THAT(d.error().message, StartsWith("/dev/sr0:meta-data: line "));
+  ASSERT_TRUE(d) << d.error().ToString();
+  EXPECT_TRUE(sink_.Contains(LogLevel::kWarning, "/dev/sr0:meta-data: line ")) << sink_.Dump();
   EXPECT_EQ(sys_.mounted_now(), 0);
 }
 
@@ -515,13 +526,15 @@ TEST_F(NoCloudTest, SeedDirMetaDataWinsButCidataUserDataReplaces) {
   EXPECT_EQ(d->subplatform, "seed-dir (/var/lib/cloud/seed/nocloud,/dev/sr0)");
 }
 
-TEST_F(NoCloudTest, BadYamlInSeedDirIsAnErrorNamingTheFile) {
+TEST_F(NoCloudTest, BadYamlInSeedDirWarnsNamingTheFile) {
   sys_.AddFile(kSeed + "/meta-data", "instance-id: iid-bad\n  local-hostname: vm-bad\n");
   sys_.AddFile(kSeed + "/user-data", "");
   auto d = Crawl();
-  ASSERT_FALSE(d);
-  EXPECT_THAT(d.error().message,
-              StartsWith("/var/lib/cloud/seed/nocloud/meta-data: line 2, column 17: "));
+  ASSERT_TRUE(d) << d.error().ToString();
+  EXPECT_EQ(d->instance_id, "nocloud");
+  EXPECT_TRUE(sink_.Contains(LogLevel::kWarning,
+                             "/var/lib/cloud/seed/nocloud/meta-data: line 2, column 17: "))
+      << sink_.Dump();
 }
 
 TEST_F(NoCloudTest, DatasourceConfigSeed) {
