@@ -60,4 +60,14 @@ namespace write_files_deferred {
 extern const ModuleSpec kSpec;
 }
 
+namespace set_hostname {
+extern const ModuleSpec kSpec;
+}
+namespace update_hostname {
+extern const ModuleSpec kSpec;
+}
+namespace update_etc_hosts {
+extern const ModuleSpec kSpec;
+}
+
 }  // namespace nubo::modules
