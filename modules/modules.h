@@ -69,5 +69,11 @@ extern const ModuleSpec kSpec;
 namespace update_etc_hosts {
 extern const ModuleSpec kSpec;
 }
+namespace growpart {
+extern const ModuleSpec kSpec;
+}
+namespace resizefs {
+extern const ModuleSpec kSpec;
+}
 
 }  // namespace nubo::modules

@@ -11,6 +11,8 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::migrator::kSpec,
       &modules::bootcmd::kSpec,
       &modules::write_files::kSpec,
+      &modules::growpart::kSpec,
+      &modules::resizefs::kSpec,
       &modules::set_hostname::kSpec,
       &modules::update_hostname::kSpec,
       &modules::update_etc_hosts::kSpec,
