@@ -434,6 +434,7 @@ int Agent::Init(bool local) {
   } else {
     paths.instance_id = data->instance_id;
   }
+  if (local) SetHostnameEarly(*data, paths, base);
   std::string ds_mode = data->dsmode.empty() ? "net" : data->dsmode;
   if (local && ds_mode != "local") {
     log.Debug("datasource " + data->description + " is not in local mode; the network stage applies it");
@@ -463,6 +464,26 @@ int Agent::Init(bool local) {
   }
   (void)status.Finish(mode, errors, data->description, sys_.Now());
   return static_cast<int>(errors.size());
+}
+
+// cloud-init 22.4's _maybe_set_hostname: in init --local, before any
+// user-data is read, the hostname from meta-data (or the system config) is
+// applied by set_hostname whether or not a module list names it. So
+// user-data's preserve_hostname or hostname cannot undo it on first boot.
+void Agent::SetHostnameEarly(const InstanceData& data, const Paths& paths, const Value& base) {
+  Value cfg = MergeConfig(base, data.config, Value::object(), Value::object(), {});
+  bool named = !data.local_hostname.empty() || TranslateBool(Get(cfg, "hostname")) ||
+               TranslateBool(Get(cfg, "fqdn"));
+  const ModuleSpec* spec = FindModule("set_hostname");
+  if (!named || spec == nullptr) return;
+  Logger mlog = log_.Child("set_hostname");
+  ModuleContext ctx{std::string(spec->name), cfg, data, sys_, mlog, paths, Frequency::kAlways,
+                    options_.dry_run, options_.console, NUBO_VERSION};
+  Status s = spec->run(ctx);
+  if (!s.ok()) {
+    mlog.Debug("failed setting hostname in init-local, set_hostname tries again in init: " +
+               s.error().ToString());
+  }
 }
 
 Agent::Loaded Agent::LoadForModules() {

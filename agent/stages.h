@@ -70,6 +70,7 @@ class Agent {
                                                      std::vector<std::string>& errors);
   Status Instancify(const InstanceData& data, Paths& paths, const Value& base);
   Status StoreUserData(const InstanceData& data, const Paths& paths);
+  void SetHostnameEarly(const InstanceData& data, const Paths& paths, const Value& base);
   // Runs the user-data part handlers; returns the user and vendor
   // cloud-config. User-data that cannot be processed at all adds to `errors`.
   std::pair<Value, Value> ConsumeData(const InstanceData& data, const Paths& paths, const Value& base,

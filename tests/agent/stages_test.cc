@@ -406,3 +406,27 @@ TEST(HttpGetTest, RetriesServerErrorsAndFailsWhenTheServerIsGone) {
 
 }  // namespace
 }  // namespace nubo::agent
+
+namespace nubo::agent {
+namespace {
+
+// As cloud-init 22.4: init --local applies meta-data's hostname before
+// user-data is read, so user-data's preserve_hostname does not undo it.
+TEST_F(StagesTest, HostnameFromMetaDataIsSetInInitLocal) {
+  sys_.AddFile("/etc/hostname", "localhost\n");
+  Seed("iid-one", "#cloud-config\npreserve_hostname: true\n");
+  ASSERT_EQ(Run({"init", "--local"}), 0) << log_.Dump();
+  EXPECT_EQ(sys_.Read("/etc/hostname"), "vm1\n");
+  EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_EQ(sys_.Read("/etc/hostname"), "vm1\n");
+}
+
+TEST_F(StagesTest, SystemConfigPreserveHostnameKeepsIt) {
+  sys_.AddFile("/etc/hostname", "keep-me\n");
+  sys_.AddFile("/etc/cloud/cloud.cfg.d/99-keep.cfg", "preserve_hostname: true\n");
+  EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_EQ(sys_.Read("/etc/hostname"), "keep-me\n");
+}
+
+}  // namespace
+}  // namespace nubo::agent
