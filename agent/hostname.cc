@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nubo/log.h"
+#include "nubo/text.h"
 
 namespace nubo {
 
@@ -18,25 +19,6 @@ namespace {
 
 constexpr char kDefaultHost[] = "localhost";
 constexpr char kDefaultDomain[] = "localdomain";
-
-std::string Strip(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n\v\f");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n\v\f");
-  return std::string(s.substr(b, e - b + 1));
-}
-
-std::vector<std::string> Split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (true) {
-    size_t j = s.find(sep, i);
-    out.emplace_back(s.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i));
-    if (j == std::string_view::npos) break;
-    i = j + 1;
-  }
-  return out;
-}
 
 std::vector<std::string> Words(std::string_view s) {
   std::vector<std::string> out;
@@ -59,7 +41,7 @@ std::vector<std::string> Lines(std::string_view text) {
 
 // net.is_ipv4_address: four decimal parts 0-255, no leading zeros.
 bool IsIpv4(const std::string& s) {
-  auto parts = Split(s, '.');
+  auto parts = PySplit(s, '.');
   if (parts.size() != 4) return false;
   for (const auto& p : parts) {
     if (p.empty() || p.size() > 3 || (p.size() > 1 && p[0] == '0')) return false;
@@ -96,10 +78,10 @@ std::pair<std::string, bool> DatasourceHostname(const HostnameFacts& facts, bool
     std::string hosts_fqdn = FqdnFromHosts(hostname, facts.etc_hosts);
     if (!hosts_fqdn.empty() && hosts_fqdn.find('.') != 0 &&
         hosts_fqdn.find('.') != std::string::npos) {
-      toks = Split(hosts_fqdn, '.');
+      toks = PySplit(hosts_fqdn, '.');
     } else if (!hostname.empty() && hostname.find('.') != 0 &&
                hostname.find('.') != std::string::npos) {
-      toks = Split(hostname, '.');
+      toks = PySplit(hostname, '.');
     } else if (!hostname.empty()) {
       toks = {hostname, kDefaultDomain};
     } else {
@@ -112,7 +94,7 @@ std::pair<std::string, bool> DatasourceHostname(const HostnameFacts& facts, bool
     }
     toks = {"ip-" + dashed};
   } else {
-    toks = Split(*facts.local_hostname, '.');
+    toks = PySplit(*facts.local_hostname, '.');
   }
   std::string hostname = toks[0];
   std::string domain = kDefaultDomain;
@@ -248,9 +230,9 @@ Result<std::optional<std::string>> ParseHostnameFile(std::string_view text) {
   std::set<std::string> found;
   std::optional<std::string> first;
   for (const std::string& line : Lines(text)) {
-    std::string head = Strip(line);
+    std::string head = PyStrip(line);
     size_t hash = head.find('#');
-    if (hash != std::string::npos) head = Strip(head.substr(0, hash));
+    if (hash != std::string::npos) head = PyStrip(head.substr(0, hash));
     if (head.empty()) continue;
     if (!first) first = head;
     found.insert(head);
@@ -264,13 +246,13 @@ Result<std::optional<std::string>> ParseHostnameFile(std::string_view text) {
 }
 
 std::string SetHostnameInFile(std::string_view text, const std::string& name) {
-  std::string wanted = Strip(name);
+  std::string wanted = PyStrip(name);
   auto parsed = ParseHostnameFile(text);
   if (!parsed) text = "";  // cloud-init starts over on an unreadable file
   std::string out;
   bool replaced = false;
   for (const std::string& line : Lines(text)) {
-    std::string stripped = Strip(line);
+    std::string stripped = PyStrip(line);
     size_t hash = stripped.find('#');
     std::string head = hash == std::string::npos ? stripped : stripped.substr(0, hash);
     if (head.empty()) {
@@ -300,10 +282,10 @@ std::optional<std::string> UpdateHostsLocalhost(const std::optional<std::string>
   };
   std::vector<Entry> entries;
   for (const std::string& line : Lines(existing.value_or(""))) {
-    std::string stripped = Strip(line);
+    std::string stripped = PyStrip(line);
     size_t hash = stripped.find('#');
     std::string head = hash == std::string::npos ? stripped : stripped.substr(0, hash);
-    if (Strip(head).empty()) {
+    if (PyStrip(head).empty()) {
       entries.push_back({false, line, {}, {}});
       continue;
     }
@@ -415,7 +397,7 @@ std::string RenderHostsTemplate(std::string_view tmpl, const std::string& hostna
     if (body.compare(i, 2, "{{") == 0) {
       size_t end = body.find("}}", i + 2);
       if (end != std::string_view::npos) {
-        std::string name = Strip(body.substr(i + 2, end - i - 2));
+        std::string name = PyStrip(body.substr(i + 2, end - i - 2));
         if (name == "hostname") {
           out += hostname;
         } else if (name == "fqdn") {

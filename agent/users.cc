@@ -3,6 +3,7 @@
 // See include/nubo/users.h.
 
 #include "nubo/users.h"
+#include "nubo/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -13,25 +14,6 @@ namespace nubo::users {
 
 namespace {
 
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n\v\f");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n\v\f");
-  return std::string(s.substr(b, e - b + 1));
-}
-
-std::vector<std::string> SplitOn(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (true) {
-    size_t j = s.find(sep, i);
-    out.emplace_back(s.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i));
-    if (j == std::string_view::npos) break;
-    i = j + 1;
-  }
-  return out;
-}
-
 std::vector<std::string> SplitWhitespace(std::string_view s, size_t max_splits = std::string::npos) {
   std::vector<std::string> out;
   size_t i = 0;
@@ -39,7 +21,7 @@ std::vector<std::string> SplitWhitespace(std::string_view s, size_t max_splits =
     while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
     if (i >= s.size()) break;
     if (out.size() == max_splits) {
-      out.push_back(Trim(s.substr(i)));
+      out.push_back(PyStrip(s.substr(i)));
       break;
     }
     size_t j = i;
@@ -102,8 +84,8 @@ Result<std::vector<std::string>> StringList(const Value& v, const std::string& k
   if (v.is_string()) {
     std::string s = v.get<std::string>();
     if (!split_commas) return std::vector<std::string>{s};
-    for (auto& part : SplitOn(Trim(s), ',')) {
-      std::string t = Trim(part);
+    for (auto& part : PySplit(PyStrip(s), ',')) {
+      std::string t = PyStrip(part);
       if (!t.empty()) out.push_back(t);
     }
     return out;
@@ -148,8 +130,8 @@ Result<std::vector<std::pair<std::string, std::vector<std::string>>>> NormalizeG
     return Status::Ok();
   };
   if (cfg.is_string()) {
-    for (auto& part : SplitOn(Trim(cfg.get<std::string>()), ',')) {
-      std::string t = Trim(part);
+    for (auto& part : PySplit(PyStrip(cfg.get<std::string>()), ',')) {
+      std::string t = PyStrip(part);
       if (!t.empty()) entry(t);
     }
   } else if (cfg.is_array()) {
@@ -261,7 +243,7 @@ Result<UsersGroups> NormalizeUsersGroups(const Value& cfg) {
       for (auto it = e.begin(); it != e.end(); ++it) {
         std::string k = it.key();
         std::replace(k.begin(), k.end(), '-', '_');
-        k = Trim(k);
+        k = PyStrip(k);
         if (!k.empty()) conf[k] = it.value();
       }
       std::string name = "default";
@@ -341,8 +323,8 @@ Result<UsersGroups> NormalizeUsersGroups(const Value& cfg) {
 std::optional<PasswdEntry> FindUser(System& sys, const std::string& name) {
   auto text = sys.ReadFile("/etc/passwd");
   if (!text) return std::nullopt;
-  for (const auto& line : SplitOn(*text, '\n')) {
-    auto f = SplitOn(line, ':');
+  for (const auto& line : PySplit(*text, '\n')) {
+    auto f = PySplit(line, ':');
     if (f.size() < 7 || f[0] != name) continue;
     PasswdEntry e;
     e.name = f[0];
@@ -359,8 +341,8 @@ std::optional<PasswdEntry> FindUser(System& sys, const std::string& name) {
 bool GroupExists(System& sys, const std::string& name) {
   auto text = sys.ReadFile("/etc/group");
   if (!text) return false;
-  for (const auto& line : SplitOn(*text, '\n')) {
-    auto f = SplitOn(line, ':');
+  for (const auto& line : PySplit(*text, '\n')) {
+    auto f = PySplit(line, ':');
     if (!f.empty() && f[0] == name) return true;
   }
   return false;
@@ -370,11 +352,11 @@ std::vector<std::string> UserGroups(System& sys, const PasswdEntry& user) {
   std::vector<std::string> out;
   auto text = sys.ReadFile("/etc/group");
   if (!text) return out;
-  for (const auto& line : SplitOn(*text, '\n')) {
-    auto f = SplitOn(line, ':');
+  for (const auto& line : PySplit(*text, '\n')) {
+    auto f = PySplit(line, ':');
     if (f.size() < 4) continue;
     bool member = std::strtoul(f[2].c_str(), nullptr, 10) == user.gid;
-    for (const auto& m : SplitOn(f[3], ',')) member = member || m == user.name;
+    for (const auto& m : PySplit(f[3], ',')) member = member || m == user.name;
     if (member) out.push_back(f[0]);
   }
   return out;
@@ -397,7 +379,7 @@ Command ChpasswdCommand(System& sys, bool hashed) {
   } else if (sys.root() != "/") {
     std::string method = "SHA512";
     if (auto defs = sys.ReadFile("/etc/login.defs"); defs) {
-      for (const auto& line : SplitOn(*defs, '\n')) {
+      for (const auto& line : PySplit(*defs, '\n')) {
         auto toks = SplitWhitespace(line);
         if (toks.size() >= 2 && toks[0] == "ENCRYPT_METHOD") method = toks[1];
       }
@@ -474,7 +456,7 @@ AuthKeyLine ParseAuthKeyLine(std::string_view src, const std::optional<std::stri
   line.source = std::string(src);
   std::string_view l = src;
   while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.remove_suffix(1);
-  std::string ent = Trim(l);
+  std::string ent = PyStrip(l);
   if (!l.empty() && l[0] == '#') return line;
   if (ent.empty()) return line;
   if (SplitKey(ent, line)) {
@@ -497,7 +479,7 @@ AuthKeyLine ParseAuthKeyLine(std::string_view src, const std::optional<std::stri
     ++i;
   }
   std::string own_options = ent.substr(0, i);
-  std::string remain = Trim(std::string_view(ent).substr(i));
+  std::string remain = PyStrip(std::string_view(ent).substr(i));
   AuthKeyLine keyed;
   keyed.source = line.source;
   if (!SplitKey(remain, keyed)) return line;
@@ -536,19 +518,19 @@ std::vector<std::pair<std::string, std::string>> ReadSshdConfig(System& sys,
   std::vector<std::pair<std::string, std::string>> out;
   auto text = sys.ReadFile(path);
   if (!text) return out;
-  for (const auto& raw : SplitOn(*text, '\n')) {
-    std::string line = Trim(raw);
+  for (const auto& raw : PySplit(*text, '\n')) {
+    std::string line = PyStrip(raw);
     if (line.empty() || line[0] == '#') continue;
     std::string key, value;
     size_t sp = line.find_first_of(" \t");
     size_t eq = line.find('=');
     if (eq != std::string::npos && (sp == std::string::npos || eq < sp)) {
-      key = Trim(line.substr(0, eq));
-      value = Trim(line.substr(eq + 1));
+      key = PyStrip(line.substr(0, eq));
+      value = PyStrip(line.substr(eq + 1));
     } else if (sp != std::string::npos) {
       key = line.substr(0, sp);
-      value = Trim(line.substr(sp));
-      if (!value.empty() && value[0] == '=') value = Trim(value.substr(1));
+      value = PyStrip(line.substr(sp));
+      if (!value.empty() && value[0] == '=') value = PyStrip(value.substr(1));
     } else {
       continue;
     }
@@ -599,7 +581,7 @@ std::string ChooseKeysFile(System& sys, const PasswdEntry& pw) {
     // or a directory in place of the file, rules the entry out.
     bool usable = true;
     std::string dir;
-    for (const auto& part : SplitOn(Dirname(p), '/')) {
+    for (const auto& part : PySplit(Dirname(p), '/')) {
       if (part.empty()) continue;
       dir += "/" + part;
       auto st = sys.Stat(dir);
@@ -643,7 +625,7 @@ Status WriteKeysFile(System& sys, const PasswdEntry& pw, const std::string& path
   // Directories between the home (or /) and the file: made 0700 and owned
   // by the user inside the home, 0755 root outside it.
   std::string dir;
-  for (const auto& part : SplitOn(Dirname(path), '/')) {
+  for (const auto& part : PySplit(Dirname(path), '/')) {
     if (part.empty()) continue;
     dir += "/" + part;
     auto st = sys.Stat(dir);
@@ -784,7 +766,7 @@ Result<bool> UpdateSshdConfig(System& sys,
   std::string fname = path;
   bool dropin = false;
   if (auto main = sys.ReadFile(path); main) {
-    for (const auto& line : SplitOn(*main, '\n')) {
+    for (const auto& line : PySplit(*main, '\n')) {
       if (line.starts_with("Include " + path + ".d/*.conf")) dropin = true;
     }
   }
@@ -807,20 +789,20 @@ Result<bool> UpdateSshdConfig(System& sys,
   // Keep every line; set the value of the first line naming each option.
   std::vector<std::string> lines;
   if (!text.empty()) {
-    lines = SplitOn(text, '\n');
+    lines = PySplit(text, '\n');
     if (!lines.empty() && lines.back().empty()) lines.pop_back();
   }
   bool changed = false;
   for (const auto& [key, value] : updates) {
     bool found = false;
     for (auto& raw : lines) {
-      std::string line = Trim(raw);
+      std::string line = PyStrip(raw);
       if (line.empty() || line[0] == '#') continue;
       size_t sp = line.find_first_of(" \t=");
       std::string k = line.substr(0, sp);
       if (Lower(k) != Lower(key)) continue;
-      std::string v = sp == std::string::npos ? "" : Trim(line.substr(sp + 1));
-      if (!v.empty() && v[0] == '=') v = Trim(v.substr(1));
+      std::string v = sp == std::string::npos ? "" : PyStrip(line.substr(sp + 1));
+      if (!v.empty() && v[0] == '=') v = PyStrip(v.substr(1));
       found = true;
       if (v != value) {
         raw = k + " " + value;

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "modules/modules.h"
+#include "nubo/text.h"
 
 namespace nubo::modules::final_message {
 
@@ -24,13 +25,6 @@ using Params = std::map<std::string, std::string>;
 bool IsNameChar(char c, bool allow_dot) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
          (allow_dot && c == '.');
-}
-
-std::string Strip(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n\v\f");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n\v\f");
-  return s.substr(b, e - b + 1);
 }
 
 // templater.basic_render: $name or ${name}; a missing name, or a dotted
@@ -88,7 +82,7 @@ std::string JinjaRender(const std::string& text, const Params& params) {
     if (open == std::string::npos) break;
     size_t close = text.find("}}", open + 2);
     if (close == std::string::npos) break;
-    std::string inner = Strip(text.substr(open + 2, close - open - 2));
+    std::string inner = PyStrip(text.substr(open + 2, close - open - 2));
     bool simple = !inner.empty() && !(inner[0] >= '0' && inner[0] <= '9');
     for (char c : inner) simple = simple && IsNameChar(c, false);
     out += text.substr(i, open - i);
@@ -118,7 +112,7 @@ Result<std::string> Render(const std::string& text, const Params& params) {
     lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (lowered.compare(0, 9, "template:") != 0) return BasicRender(text, params);
-  std::string type = Strip(lowered.substr(9));
+  std::string type = PyStrip(lowered.substr(9));
   if (type == "jinja") return JinjaRender(rest, params);
   if (type == "basic") return BasicRender(rest, params);
   return MakeError("Unknown template rendering type '" + type + "' requested");
@@ -150,7 +144,7 @@ Status Run(ModuleContext& ctx) {
   // util.get_cfg_option_str: str() of whatever is there, then strip.
   std::string message;
   if (ctx.config.is_object() && ctx.config.contains("final_message")) {
-    message = Strip(PyStr(ctx.config["final_message"]));
+    message = PyStrip(PyStr(ctx.config["final_message"]));
   }
   if (message.empty()) message = kDefaultMessage;
 

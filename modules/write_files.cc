@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "modules/modules.h"
+#include "nubo/text.h"
 
 namespace nubo::modules::write_files {
 
@@ -161,10 +162,7 @@ Result<mode_t> DecodePerms(const Value& perm, const std::string& key) {
   } else if (perm.is_number_float()) {
     value = static_cast<long long>(perm.get<double>());
   } else if (perm.is_string()) {
-    std::string s = perm.get<std::string>();
-    size_t b = s.find_first_not_of(" \t\r\n\v\f");
-    size_t e = s.find_last_not_of(" \t\r\n\v\f");
-    s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
+    std::string s = PyStrip(perm.get<std::string>());
     if (!s.empty() && s[0] == '+') s.erase(0, 1);
     if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) s.erase(0, 2);
     bool ok = !s.empty() && s.front() != '_' && s.back() != '_' && s.size() <= 12;
@@ -191,10 +189,8 @@ Result<mode_t> DecodePerms(const Value& perm, const std::string& key) {
 
 // util.extract_usergroup: "user:group"; "", "-1" and "none" mean unset.
 void ExtractUserGroup(const std::string& pair, FileEntry& entry) {
-  auto clean = [](std::string s) -> std::optional<std::string> {
-    size_t b = s.find_first_not_of(" \t\r\n\v\f");
-    size_t e = s.find_last_not_of(" \t\r\n\v\f");
-    s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
+  auto clean = [](const std::string& raw) -> std::optional<std::string> {
+    std::string s = PyStrip(raw);
     std::string lower;
     for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (s.empty() || s == "-1" || lower == "none") return std::nullopt;
@@ -227,9 +223,7 @@ Result<FileEntry> ParseEntry(const Value& f, const std::string& key, Plan& plan)
   std::string encoding = enc.is_string() ? enc.get<std::string>() : "";
   std::transform(encoding.begin(), encoding.end(), encoding.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  size_t b = encoding.find_first_not_of(" \t\r\n\v\f");
-  size_t e = encoding.find_last_not_of(" \t\r\n\v\f");
-  encoding = b == std::string::npos ? "" : encoding.substr(b, e - b + 1);
+  encoding = PyStrip(encoding);
   if (encoding == "gz" || encoding == "gzip") {
     gz = true;
   } else if (encoding == "gz+base64" || encoding == "gzip+base64" || encoding == "gz+b64" ||
