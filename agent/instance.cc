@@ -59,6 +59,7 @@ Value InstanceDataToJson(const InstanceData& d) {
   };
   j["vendor_data_b64"] = d.vendor_data ? Value(Base64Encode(*d.vendor_data)) : Value(nullptr);
   j["network_config"] = d.network_config ? Value(*d.network_config) : Value(nullptr);
+  j["network_data_json"] = d.network_data_json ? Value(*d.network_data_json) : Value(nullptr);
   return j;
 }
 
@@ -78,6 +79,7 @@ Result<InstanceData> InstanceDataFromJson(const Value& j) {
   d.user_data = Base64Decode(str("user_data_b64"));
   if (Get(j, "vendor_data_b64").is_string()) d.vendor_data = Base64Decode(str("vendor_data_b64"));
   if (Get(j, "network_config").is_string()) d.network_config = str("network_config");
+  if (Get(j, "network_data_json").is_string()) d.network_data_json = str("network_data_json");
   for (const auto& k : Get(j, "public_keys")) {
     if (k.is_string()) d.public_keys.push_back(k.get<std::string>());
   }

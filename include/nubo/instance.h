@@ -25,6 +25,9 @@ struct InstanceData {
   std::string user_data;        // raw bytes as fetched
   std::optional<std::string> vendor_data;
   std::optional<std::string> network_config;  // raw YAML, kept for later rendering
+  // OpenStack's network_data.json as fetched (metadata service or config
+  // drive); converted by the network code, as cloud-init's convert_net_json.
+  std::optional<std::string> network_data_json;
   std::vector<std::string> public_keys;
   // Config the datasource contributes (cloud-init's get_config_obj).
   Value config = Value::object();
