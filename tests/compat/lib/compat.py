@@ -28,6 +28,7 @@ REPO = os.path.dirname(os.path.dirname(COMPAT))
 sys.dont_write_bytecode = True  # keep the source tree clean (we run as root)
 sys.path.insert(0, HERE)
 import dump  # noqa: E402
+import openstack_env  # noqa: E402
 
 STAGES = [
     ("init-local", ["/usr/bin/cloud-init", "init", "--local"]),
@@ -37,6 +38,10 @@ STAGES = [
 ]
 SEED_FILES = ["meta-data", "user-data", "vendor-data", "network-config"]
 DATASOURCE_CFG = "datasource_list: [ NoCloud, None ]\n"
+OPENSTACK_DATASOURCES = ("OpenStack", "ConfigDrive")
+# What Nova's libvirt driver puts in SMBIOS; product_uuid is the instance's uuid (from meta_data).
+OPENSTACK_DMI = {"product_name": "OpenStack Nova", "sys_vendor": "OpenStack Foundation",
+                 "product_version": "26.1.0", "product_family": "Virtual Machine"}
 PENDING_ISSUES = {"4", "5", "network"}
 NUBO_ALIASES = ["cloud-init"]  # symlinks to nubo in /usr/bin; extended from the build dir
 HASH_RE = re.compile(r"\$[0-9a-z]{1,2}\$[./0-9A-Za-z$]+")
@@ -78,9 +83,63 @@ class Scenario:
             with open(meta_path) as f:
                 self.meta = yaml.safe_load(f) or {}
         unknown = set(self.meta) - {"description", "files", "markers", "boots", "gzip_user_data",
-                                     "ignore_changes", "timeout", "seed_dir"}
+                                     "ignore_changes", "timeout", "seed_dir", "datasource", "dmi"}
         if unknown:
             raise SystemExit(f"{meta_path}: unknown keys {sorted(unknown)}")
+        # OpenStack scenarios (datasource: OpenStack or ConfigDrive): metadata/ is served on
+        # 169.254.169.254 to a real NIC, config-drive/ becomes a config-2 ISO on a loop device.
+        self.datasource = self.meta.get("datasource")
+        if self.datasource is not None and self.datasource not in OPENSTACK_DATASOURCES:
+            raise SystemExit(f"{meta_path}: datasource must be one of {OPENSTACK_DATASOURCES}")
+        self.metadata_root = os.path.join(path, "metadata")
+        if not os.path.isdir(self.metadata_root):
+            self.metadata_root = None
+        self.config_drive = os.path.join(path, "config-drive")
+        if not os.path.isdir(self.config_drive):
+            self.config_drive = None
+        if self.datasource and not (self.metadata_root or self.config_drive):
+            raise SystemExit(f"{path}: datasource {self.datasource} needs metadata/ or config-drive/")
+
+    def openstack_trees(self, work):
+        """Copies metadata/ and config-drive/ into WORK (symlinks resolved, so scenarios can
+        share a tree; user_data gzipped with gzip_user_data); returns {name: copy}."""
+        out = {}
+        for name, src in (("metadata", self.metadata_root), ("config-drive", self.config_drive)):
+            if not src:
+                continue
+            dst = os.path.join(work, name)
+            shutil.copytree(src, dst, symlinks=False)
+            for dirpath, _, filenames in os.walk(dst):
+                os.chmod(dirpath, 0o755)
+                for n in filenames:
+                    p = os.path.join(dirpath, n)
+                    os.chmod(p, 0o644)
+                    if n == "user_data" and self.meta.get("gzip_user_data"):
+                        with open(p, "rb") as f:
+                            data = gzip.compress(f.read(), mtime=0)
+                        with open(p, "wb") as f:
+                            f.write(data)
+            out[name] = dst
+        return out
+
+    def dmi(self):
+        """{sysfs file: [value, mode]} for /sys/class/dmi/id, or None (no fake DMI)."""
+        if not self.datasource:
+            return None
+        values = dict(OPENSTACK_DMI)
+        for tree in (self.metadata_root, self.config_drive):
+            md = tree and os.path.join(tree, "openstack/latest/meta_data.json")
+            if md and os.path.exists(md):
+                try:
+                    with open(md) as f:
+                        values["product_uuid"] = str(json.load(f)["uuid"]).lower()
+                except (ValueError, KeyError, TypeError):
+                    pass  # a scenario with broken meta_data.json
+                break
+        values.update(self.meta.get("dmi") or {})
+        secret = {"product_uuid", "product_serial", "board_serial", "chassis_serial"}
+        return {k: [str(v), 0o400 if k in secret else 0o444]
+                for k, v in values.items() if v is not None}
 
     def given_hashes(self):
         found = set()
@@ -100,14 +159,15 @@ class Scenario:
         shutil.copyfile(os.path.join(default_cfg, "cloud.cfg.d/05_logging.cfg"),
                         os.path.join(etc, "cloud.cfg.d/05_logging.cfg"))
         with open(os.path.join(etc, "cloud.cfg.d/90_datasource.cfg"), "w") as f:
-            f.write(DATASOURCE_CFG)
+            f.write(f"datasource_list: [ {self.datasource}, None ]\n" if self.datasource
+                    else DATASOURCE_CFG)
         cfgd = os.path.join(self.path, "cloud.cfg.d")
         if os.path.isdir(cfgd):
             for n in sorted(os.listdir(cfgd)):
                 shutil.copyfile(os.path.join(cfgd, n), os.path.join(etc, "cloud.cfg.d", n))
         seed = os.path.join(prep, self.meta.get("seed_dir", "var/lib/cloud/seed/nocloud").lstrip("/"))
         os.makedirs(seed)
-        for n in SEED_FILES:
+        for n in SEED_FILES if not self.datasource else []:
             src = os.path.join(self.path, n)
             if not os.path.exists(src):
                 continue
@@ -139,7 +199,7 @@ def load_scenarios(only):
 
 # ---------------------------------------------------------------- running
 
-def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False):
+def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False, delay_ms=0):
     """Runs the four stages of AGENT on a fresh overlay of TREE; returns (dump, outdir, secs)."""
     t0 = time.monotonic()
     work = tempfile.mkdtemp(prefix=f"{scenario.name}.{agent}.", dir=workroot)
@@ -167,16 +227,38 @@ def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False)
                  ["/usr/bin/" + a for a in NUBO_ALIASES],
                  "given_hashes": scenario.given_hashes()},
     }
-    with open(os.path.join(work, "job.json"), "w") as f:
-        json.dump(job, f, indent=1)
     argv = ["unshare", "--mount", "--uts", "--ipc", "--pid", "--net", "--fork",
             "/usr/bin/python3", os.path.join(HERE, "sandbox.py"), os.path.join(work, "job.json")]
-    with open(os.path.join(work, "out", "sandbox.log"), "wb") as out:
-        try:
-            rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
-                                timeout=boots * len(STAGES) * stage_timeout + 120).returncode
-        except subprocess.TimeoutExpired:
-            rc = "timeout"
+    env = None
+    if scenario.datasource:  # its own netns with eth0, the servers, the config drive
+        trees = scenario.openstack_trees(work)
+        drive = trees.get("config-drive")
+        if drive and not openstack_env.kernel_mounts("iso9660"):
+            # This kernel cannot mount a config-2 ISO (nor vfat): give both agents the same
+            # tree as cloud-init's config-drive seed dir instead (see README).
+            shutil.copytree(drive, os.path.join(prep, "var/lib/cloud/seed/config_drive"))
+            drive = None
+        env = openstack_env.OpenStackEnv(os.path.join(work, "out"), trees.get("metadata"),
+                                         drive, delay_ms=delay_ms)
+        argv = env.enter_argv() + [a for a in argv if a != "--net"]
+        job["dmi"] = scenario.dmi()
+        job["sysview"] = os.path.join(work, "sysview")
+        os.mkdir(job["sysview"])
+    try:
+        if env:
+            env.start()
+            job["block_devices"] = env.block_devices
+        with open(os.path.join(work, "job.json"), "w") as f:
+            json.dump(job, f, indent=1)
+        with open(os.path.join(work, "out", "sandbox.log"), "wb") as out:
+            try:
+                rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
+                                    timeout=boots * len(STAGES) * stage_timeout + 120).returncode
+            except subprocess.TimeoutExpired:
+                rc = "timeout"
+    finally:
+        if env:
+            env.stop()
     dump_path = os.path.join(work, "out", "dump.json")
     if rc != 0 or not os.path.exists(dump_path):
         with open(os.path.join(work, "out", "sandbox.log"), errors="replace") as f:

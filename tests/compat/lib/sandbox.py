@@ -9,7 +9,9 @@ private), a fresh UTS namespace (hostname changes stay here) and a fresh network
 as `chroot MERGED /usr/bin/cloud-init ...`, then dumps the resulting state (see dump.py).
 
 JOB.json keys: lower, upper, work, merged, prep, clear, copy, outdir, boots, timeout, stages, dump (dict for
-dump.py).
+dump.py); for OpenStack scenarios also dmi ({file: [value, mode]} under /sys/class/dmi/id),
+block_devices ([[name, major, minor]] made in /dev) and sysview (an empty dir for a second sysfs
+view). The network namespace is whatever compat.py started us in (OpenStack: one with an eth0).
 """
 import json
 import os
@@ -42,16 +44,44 @@ def mount(fstype, src, target, opts=None):
     sh(*argv, src, target)
 
 
-def boot_mounts(root):
+def fake_dmi(root, dmi, sysview):
+    """Gives the sandbox's /sys/class/dmi/id the files DMI (e.g. {"product_name": ["OpenStack
+    Nova", 0o444]}), whether or not the machine has DMI (a microVM has no /sys/class/dmi, and
+    sysfs cannot get new entries): a read-only tmpfs over /sys/class holding a bind mount of each
+    real class directory (from a second view of this netns's sysfs) plus our own dmi/id."""
+    mount("sysfs", "sysfs", sysview, "ro,nosuid,nodev,noexec")
+    cls = root + "/sys/class"
+    mount("tmpfs", "sysclass", cls, "mode=0755,nosuid,nodev,noexec,size=1m")
+    for name in sorted(os.listdir(sysview + "/class")):
+        if name == "dmi":
+            continue
+        os.mkdir(f"{cls}/{name}")
+        sh("mount", "--bind", f"{sysview}/class/{name}", f"{cls}/{name}")
+    os.makedirs(cls + "/dmi/id")
+    for name, (value, mode) in sorted(dmi.items()):
+        with open(f"{cls}/dmi/id/{name}", "w") as f:
+            f.write(value + "\n")  # sysfs appends a newline
+        os.chmod(f"{cls}/dmi/id/{name}", mode)
+    sh("mount", "-o", "remount,ro,bind", cls)
+
+
+def boot_mounts(root, job):
     """What a booted system has: fresh /proc, read-only /sys, private /dev, tmpfs /run and /tmp."""
     mount("proc", "proc", root + "/proc", "nosuid,nodev,noexec")
-    # A sysfs mounted in this network namespace shows only its own `lo`, not the host's NICs.
+    # A sysfs mounted in this network namespace shows only its own NICs (`lo`, and for
+    # OpenStack scenarios the eth0 compat.py gave it), not the host's.
     mount("sysfs", "sysfs", root + "/sys", "ro,nosuid,nodev,noexec")
+    if job.get("dmi"):
+        fake_dmi(root, job["dmi"], job["sysview"])
     mount("tmpfs", "dev", root + "/dev", "mode=0755,nosuid,size=1m")
     for name, major, minor, mode in DEV_NODES:
         path = f"{root}/dev/{name}"
         os.mknod(path, mode | 0o020000, os.makedev(major, minor))
         os.chmod(path, mode)
+    for name, major, minor in job.get("block_devices", []):  # e.g. the config drive's loop
+        path = f"{root}/dev/{name}"
+        os.mknod(path, 0o660 | 0o060000, os.makedev(major, minor))
+        os.chmod(path, 0o660)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{root}/dev/{name}")
@@ -81,10 +111,12 @@ def kill_leftovers(root):
             pass
 
 
-def boot_unmounts(root):
+def boot_unmounts(root, job):
     kill_leftovers(root)
     for sub in ("/tmp", "/run", "/dev", "/sys", "/proc"):
         subprocess.run(["umount", "-l", root + sub], check=False)
+    if job.get("dmi"):
+        subprocess.run(["umount", "-l", job["sysview"]], check=False)
 
 
 def run_stage(root, argv, timeout, out_prefix):
@@ -130,7 +162,7 @@ def main():
     sh("cp", "-a", "--no-preserve=ownership", job["prep"] + "/.", root + "/")
     results = []
     for boot in range(1, job["boots"] + 1):
-        boot_mounts(root)
+        boot_mounts(root, job)
         with open(root + "/etc/hostname") as f:  # what systemd does at boot
             name = f.read().strip() or "localhost"
         socket.sethostname(name)
@@ -139,7 +171,7 @@ def main():
             r.update(boot=boot, stage=label)
             results.append(r)
         kernel_hostname = socket.gethostname()
-        boot_unmounts(root)
+        boot_unmounts(root, job)
     with open(job["outdir"] + "/stages.json", "w") as f:
         json.dump(results, f, indent=1)
     d = dump.dump_state(root, job["lower"], upper, results, kernel_hostname, job["dump"])
