@@ -199,8 +199,11 @@ def load_scenarios(only):
 
 # ---------------------------------------------------------------- running
 
-def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False, delay_ms=0):
-    """Runs the four stages of AGENT on a fresh overlay of TREE; returns (dump, outdir, secs)."""
+def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False, delay_ms=0,
+              stages=None):
+    """Runs the four stages (or STAGES) of AGENT on a fresh overlay of TREE; returns (dump,
+    outdir, secs). delay_ms: added to every metadata server response (bench/openstack_crawl)."""
+    stages = stages or STAGES
     t0 = time.monotonic()
     work = tempfile.mkdtemp(prefix=f"{scenario.name}.{agent}.", dir=workroot)
     for d in ("upper", "work", "merged", "prep", "out"):
@@ -219,7 +222,7 @@ def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False,
         "lower": os.path.join(cache, tree), "upper": os.path.join(work, "upper"),
         "work": os.path.join(work, "work"), "merged": os.path.join(work, "merged"),
         "prep": prep, "outdir": os.path.join(work, "out"), "boots": boots,
-        "timeout": stage_timeout, "stages": STAGES, "copy": copy,
+        "timeout": stage_timeout, "stages": stages, "copy": copy,
         "clear": ["/etc/cloud/cloud.cfg", "/etc/cloud/cloud.cfg.d"],
         "dump": {"files": scenario.meta.get("files", []),
                  "markers": scenario.meta.get("markers", []),
@@ -253,7 +256,7 @@ def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False,
         with open(os.path.join(work, "out", "sandbox.log"), "wb") as out:
             try:
                 rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
-                                    timeout=boots * len(STAGES) * stage_timeout + 120).returncode
+                                    timeout=boots * len(stages) * stage_timeout + 120).returncode
             except subprocess.TimeoutExpired:
                 rc = "timeout"
     finally:
