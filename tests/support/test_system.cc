@@ -1,5 +1,7 @@
 #include "support/test_system.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -154,9 +156,29 @@ Result<std::string> TestSystem::ReadHostFile(const std::string& host_path) {
   return RealSystem::ReadHostFile(host_path);
 }
 
+Result<std::vector<std::string>> TestSystem::ListHostDir(const std::string& host_path) {
+  std::set<std::string> names;
+  std::string prefix = host_path + "/";
+  auto add = [&](const std::string& p) {
+    if (p.rfind(prefix, 0) == 0) names.insert(p.substr(prefix.size(), p.find('/', prefix.size()) - prefix.size()));
+  };
+  for (const auto& [p, _] : host_files_) add(p);
+  for (const auto& [p, _] : host_devices_) add(p);
+  if (!names.empty()) return std::vector<std::string>(names.begin(), names.end());
+  if (host_path.rfind("/sys/class/net", 0) == 0) return ErrnoError("list " + host_path, ENOENT);
+  return RealSystem::ListHostDir(host_path);
+}
+
 Result<HostDeviceInfo> TestSystem::StatHostPath(const std::string& host_path) {
   auto it = host_devices_.find(host_path);
   if (it != host_devices_.end()) return it->second;
+  if (host_path.rfind("/sys/class/net", 0) == 0) {
+    std::string prefix = host_path + "/";
+    for (const auto& [p, _] : host_files_) {
+      if (p == host_path || p.rfind(prefix, 0) == 0) return HostDeviceInfo{.real_path = host_path};
+    }
+    return ErrnoError("stat " + host_path, ENOENT);
+  }
   if (host_path.rfind("/dev/", 0) == 0 && !host_devices_.empty()) {
     return ErrnoError("stat " + host_path, ENOENT);  // a faked /dev
   }

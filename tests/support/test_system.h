@@ -97,6 +97,10 @@ class TestSystem : public agent::RealSystem {
   }
   Result<std::string> ReadHostFile(const std::string& host_path) override;
   Result<HostDeviceInfo> StatHostPath(const std::string& host_path) override;
+  // Directories of faked host files list their children; /sys/class/net is
+  // always faked (empty unless a test adds NICs), so no test sees the
+  // build machine's NICs.
+  Result<std::vector<std::string>> ListHostDir(const std::string& host_path) override;
   // Runs the command (through the FakeRunner) at once, in this process.
   Status RunDetached(const Command& command,
                      std::function<void(const Result<CommandResult>&)> on_exit) override;
