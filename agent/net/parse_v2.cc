@@ -55,6 +55,31 @@ bool IsFalsyValue(const Value& v) {
   return v.is_null() || (v.is_boolean() && !v.get<bool>()) || ((v.is_string() || v.is_array() || v.is_object()) && v.empty());
 }
 
+// Error keys name the v2 key: "ethernets.eth0.subnets[1]..." becomes
+// "ethernets.eth0.addresses[0]..." (subnets are dhcp4, dhcp6, then addresses).
+Status V2Key(Status s, const Value& cfg, const std::string& at) {
+  if (s.ok()) return s;
+  Error e = s.error();
+  std::string head = at + ".subnets[";
+  if (e.key.rfind(head, 0) != 0) return e;
+  size_t close = e.key.find(']', head.size());
+  size_t n = std::stoul(e.key.substr(head.size(), close - head.size()));
+  size_t dynamic = 0;
+  for (const char* k : {"dhcp4", "dhcp6"}) {
+    const Value& v = Get(cfg, k);
+    if (!(v.is_null() || (v.is_boolean() && !v.get<bool>()))) ++dynamic;
+  }
+  std::string rest = e.key.substr(close + 1);
+  if (rest.rfind(".routes[", 0) == 0) {  // v2 routes hang on the first subnet
+    e.key = at + rest;
+    return e;
+  }
+  if (n < dynamic) return e;
+  if (rest.rfind(".address", 0) == 0) rest = rest.substr(8);
+  e.key = at + ".addresses[" + std::to_string(n - dynamic) + "]" + rest;
+  return e;
+}
+
 // _v2_to_v1_ipcfg: dhcp4/dhcp6/addresses/gateways/nameservers/routes to v1 subnets.
 Value IpCfg(Interpreter& in, const Value& cfg) {
   Value subnets = Value::array();
@@ -133,7 +158,7 @@ Status Ethernets(Interpreter& in, const Value& section, const std::vector<std::s
     }
     Value subnets = IpCfg(in, cfg);
     if (!subnets.empty()) phy["subnets"] = subnets;
-    if (Status s = in.Physical(phy, at); !s.ok()) return s;
+    if (Status s = V2Key(in.Physical(phy, at), cfg, at); !s.ok()) return s;
   }
   return Status::Ok();
 }
@@ -159,7 +184,7 @@ Status BondsOrBridges(Interpreter& in, const Value& section, const std::vector<s
     if (cfg.contains("mtu")) cmd["mtu"] = cfg["mtu"];
     Value subnets = IpCfg(in, cfg);
     if (!subnets.empty()) cmd["subnets"] = subnets;
-    Status s = type == "bond" ? in.Bond(cmd, at) : in.Bridge(cmd, at);
+    Status s = V2Key(type == "bond" ? in.Bond(cmd, at) : in.Bridge(cmd, at), cfg, at);
     if (!s.ok()) return s;
   }
   return Status::Ok();
@@ -174,7 +199,7 @@ Status Vlans(Interpreter& in, const Value& section, const std::vector<std::strin
     if (cfg.contains("mtu")) cmd["mtu"] = cfg["mtu"];
     Value subnets = IpCfg(in, cfg);
     if (!subnets.empty()) cmd["subnets"] = subnets;
-    if (Status s = in.Vlan(cmd, at); !s.ok()) return s;
+    if (Status s = V2Key(in.Vlan(cmd, at), cfg, at); !s.ok()) return s;
   }
   return Status::Ok();
 }

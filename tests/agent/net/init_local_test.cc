@@ -69,7 +69,7 @@ TEST_F(InitLocalNetworkTest, BadNetworkConfigIsAStageErrorAndTheBootGoesOn) {
   sys_.AddFile("/var/lib/cloud/seed/nocloud/network-config", "version: 2\nethernets:\n  ens3: {addresses: [x/24]}\n");
   EXPECT_EQ(InitLocal(), 1);
   EXPECT_TRUE(sink_.Contains(LogLevel::kError,
-                             "network-config: ethernets.ens3.subnets[0].address: Address 'x/24' is not a valid ip "
+                             "network-config: ethernets.ens3.addresses[0]: Address 'x/24' is not a valid ip "
                              "address; applying the fallback config"))
       << sink_.Dump();
   EXPECT_THAT(sys_.Read(kEni), HasSubstr("iface ens3 inet dhcp"));
