@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "agent/config.h"
+#include "agent/net/net_convert.h"
 #include "agent/stages.h"
 #include "agent/status.h"
 #include "agent/system/real_system.h"
@@ -34,6 +35,7 @@ const char kUsage[] =
     "  status [--wait] [--long] [--format tabular|json]\n"
     "  clean [--logs] [--seed] [--machine-id]\n"
     "  query [KEY] [--all]                print instance data (dotted KEY)\n"
+    "  devel net-convert -p PATH -k KIND -d DIR -D DISTRO -O OUTPUT  render a network config\n"
     "\n"
     "options:\n"
     "  --root DIR     act on the tree at DIR: every path inside it, commands chrooted\n"
@@ -352,6 +354,19 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     if (env.system != nullptr) return CloudInitPer(args, *env.system);
     RealSystem real_root("/");
     return CloudInitPer(args, real_root);
+  }
+  if (args.size() >= 2 && args[1] == "devel") {
+    // cloud-init devel net-convert: offline network rendering (agent/net).
+    if (args.size() < 3 || args[2] != "net-convert") {
+      std::cerr << prog << ": devel: the only subcommand is 'net-convert'\n";
+      return 2;
+    }
+    std::string err;
+    RealSystem host("/");
+    int rc = net::NetConvertMain({args.begin() + 3, args.end()}, env.system ? *env.system : host, err);
+    if (env.out) *env.out += err;
+    else std::cerr << err;
+    return rc;
   }
   auto parsed = Parse(args);
   if (!parsed) {

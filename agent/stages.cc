@@ -465,6 +465,7 @@ int Agent::Init(bool local) {
     if (found.ok()) data = std::move(*found);
     if (!data) {
       log.Debug("no local datasource found");
+      net::ApplyNetworkConfig(sys_, log_.Child("network"), base, nullptr, paths, options_.network, errors);
       (void)status.Finish(mode, errors, std::nullopt, sys_.Now());
       return static_cast<int>(errors.size());
     }
@@ -480,6 +481,7 @@ int Agent::Init(bool local) {
       auto found = FindDatasource(base, paths, false, errors);
       if (found.ok()) data = std::move(*found);
       if (!data) {
+        net::ApplyNetworkConfig(sys_, log_.Child("network"), base, nullptr, paths, options_.network, errors);
         log.Error("no instance datasource found");
         errors.push_back("No instance datasource found.");
         (void)status.Finish(mode, errors, std::nullopt, sys_.Now());
@@ -498,6 +500,11 @@ int Agent::Init(bool local) {
     paths.instance_id = data->instance_id;
   }
   if (local) SetHostnameEarly(*data, paths, base);
+  // Rendered before the network comes up; the net stage renders only what
+  // it found itself (init-local already did for its datasource).
+  if (local || !from_this_boot) {
+    net::ApplyNetworkConfig(sys_, log_.Child("network"), base, &*data, paths, options_.network, errors);
+  }
   std::string ds_mode = data->dsmode.empty() ? "net" : data->dsmode;
   if (local && ds_mode != "local") {
     log.Debug("datasource " + data->description + " is not in local mode; the network stage applies it");

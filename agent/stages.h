@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/net/apply.h"
 #include "nubo/instance.h"
 #include "nubo/log.h"
 #include "nubo/module.h"
@@ -29,6 +30,8 @@ struct AgentOptions {
   bool dry_run = false;
   // Console output (final_message, keys); stdout by default.
   std::function<void(std::string_view)> console;
+  // Network rendering in init (/sys/class/net, the distro's renderer order).
+  net::ApplyOptions network;
 };
 
 // One module-list entry of cloud.cfg: "name" or [name, frequency, args...].

@@ -1,5 +1,7 @@
 #include "support/test_system.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -163,6 +165,8 @@ Result<std::string> TestSystem::ReadHostFile(const std::string& host_path) {
 }
 
 Result<std::vector<std::string>> TestSystem::ListHostDir(const std::string& host_path) {
+  // /sys/class/net is always the test's (never the host's NICs); other
+  // host directories are faked once a test adds something below them.
   std::string prefix = host_path + "/";
   bool faked = host_dirs_.count(host_path) > 0;
   std::set<std::string> names;
@@ -175,6 +179,7 @@ Result<std::vector<std::string>> TestSystem::ListHostDir(const std::string& host
   for (const auto& [p, _] : host_files_) add(p);
   for (const auto& d : host_dirs_) add(d);
   for (const auto& [p, _] : host_devices_) add(p);
+  if (!faked && host_path.rfind("/sys/class/net", 0) == 0) return ErrnoError("list " + host_path, ENOENT);
   if (!faked) return RealSystem::ListHostDir(host_path);
   return std::vector<std::string>(names.begin(), names.end());
 }
@@ -184,10 +189,13 @@ Result<HostDeviceInfo> TestSystem::StatHostPath(const std::string& host_path) {
   if (it != host_devices_.end()) return it->second;
   if (host_dirs_.count(host_path)) return HostDeviceInfo{host_path};
   for (const auto& [p, _] : host_files_) {
-    if (p.rfind(host_path + "/", 0) == 0) return HostDeviceInfo{host_path};
+    if (p == host_path || p.rfind(host_path + "/", 0) == 0) return HostDeviceInfo{host_path};
   }
   for (const auto& d : host_dirs_) {
     if (host_path.rfind(d + "/", 0) == 0) return ErrnoError("stat " + host_path, ENOENT);  // under a faked dir
+  }
+  if (host_path.rfind("/sys/class/net", 0) == 0) {
+    return ErrnoError("stat " + host_path, ENOENT);
   }
   if (host_path.rfind("/dev/", 0) == 0 && !host_devices_.empty()) {
     return ErrnoError("stat " + host_path, ENOENT);  // a faked /dev

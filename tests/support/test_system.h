@@ -104,6 +104,9 @@ class TestSystem : public agent::RealSystem {
   // directories added below it, not the real host's.
   void AddHostDir(const std::string& host_path) { host_dirs_.insert(host_path); }
   Result<std::string> ReadHostFile(const std::string& host_path) override;
+  // Directories of faked host files list their children; /sys/class/net is
+  // always faked (empty unless a test adds NICs), so no test sees the
+  // build machine's NICs.
   Result<std::vector<std::string>> ListHostDir(const std::string& host_path) override;
   Result<HostDeviceInfo> StatHostPath(const std::string& host_path) override;
   // Runs the command (through the FakeRunner) at once, in this process.

@@ -28,6 +28,7 @@ REPO = os.path.dirname(os.path.dirname(COMPAT))
 sys.dont_write_bytecode = True  # keep the source tree clean (we run as root)
 sys.path.insert(0, HERE)
 import dump  # noqa: E402
+import netconvert  # noqa: E402
 import openstack_env  # noqa: E402
 
 STAGES = [
@@ -192,7 +193,7 @@ def load_scenarios(only):
     if only:
         wanted = [p for o in only for p in o.split(",")]
         names = [n for n in names if any(fnmatch.fnmatch(n, w) for w in wanted)]
-        if not names:
+        if not names and not any(fnmatch.fnmatch("net-convert", w) for w in wanted):
             raise SystemExit(f"compat: no scenario matches {wanted}")
     return [Scenario(os.path.join(root, n)) for n in names]
 
@@ -443,6 +444,52 @@ def main():
         else:
             for w in (wa, wb):
                 shutil.rmtree(w, ignore_errors=True)
+    # Network rendering: cloud-init's and nubo's `devel net-convert` on tests/fixtures/net
+    # (lib/netconvert.py), unless --only names scenarios only.
+    nc_total = nc_match = 0
+    nc_ran = not args.self_check and (not args.only or any(
+        fnmatch.fnmatch("net-convert", w) for o in args.only for w in o.split(",")))
+    if nc_ran:
+        t_nc = time.monotonic()
+        try:
+            for name, diffs, _ in netconvert.compare(cache, nubo, args.workdir, args.keep):
+                nc_total += 1
+                if not diffs:
+                    nc_match += 1
+                    print(f"=== {name}: match")
+                    continue
+                body, grouped, n_known = [], {}, 0
+                for item, la, lb in diffs:
+                    lines = list(difflib.unified_diff(la, lb, f"cloud-init/{item}", f"nubo/{item}",
+                                                      lineterm="", n=2))
+                    e = known.match(name, item)
+                    if e:
+                        n_known += 1
+                        kind = "bug" if "bug" in e else "pending" if "pending" in e else "accepted"
+                        totals[kind] += 1
+                        grouped.setdefault(id(e), (e, []))[1].append(item)
+                        if args.verbose:
+                            body.append(f"[known] {item} -- {label(e)}")
+                            body += ["    " + l for l in lines]
+                    else:
+                        body.append(f"[UNLISTED] {item}")
+                        body += ["    " + l for l in lines]
+                if not args.verbose:
+                    for e, its in grouped.values():
+                        body.append(f"[known] {', '.join(its)} -- {label(e)}")
+                totals["known"] += n_known
+                totals["unlisted"] += len(diffs) - n_known
+                print(f"=== {name}: {len(diffs)} differences, {n_known} known, {len(diffs) - n_known} unlisted")
+                print("\n".join(body))
+        except RuntimeError as e:
+            print(f"=== ERROR {e}")
+            errors += 1
+        print(f"compat: net-convert {nc_match}/{nc_total} conversions match "
+              f"({time.monotonic() - t_nc:.0f}s)")
+        for e in known.entries:
+            if e["hits"] == 0 and all(g.startswith("net-convert:") for g in e["scenario"]):
+                print(f"warning: stale known-difference (matched nothing): scenario={','.join(e['scenario'])} "
+                      f"item={e['item']} ({label(e)})")
     # An entry is stale if it matched nothing although every scenario it covers ran.
     ran = {s.name for s in scenarios}
     everything = {s.name for s in load_scenarios(None)}
