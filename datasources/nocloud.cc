@@ -44,6 +44,8 @@
 // cloud-init does.
 #include "datasources/nocloud.h"
 
+#include "nubo/limits.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -577,6 +579,13 @@ Result<std::optional<Seed>> ReadSeed(const SeedReader& read, std::string_view wh
   const char* names[4] = {"meta-data", "user-data", "vendor-data", "network-config"};
   for (int i = 0; i < 4; ++i) {
     auto r = read(names[i]);
+    if (!r && (IsLimitError(r.error()) || r.error().message.find("not a regular file") != std::string::npos)) {
+      // A file over a bound (nubo/limits.h), or a FIFO or device, is
+      // dropped with a warning, as one that does not parse is: the rest of
+      // the seed still applies.
+      log.Warning(r.error().ToString() + ", ignoring " + std::string(where) + names[i]);
+      r = std::optional<std::string>(std::string());
+    }
     if (!r) return r.error();
     files[i] = std::move(*r);
   }

@@ -6,11 +6,17 @@
 #include <algorithm>
 #include <mutex>
 
+#include "nubo/limits.h"
+
 namespace nubo::agent {
 namespace {
 
+// A body over kMaxHttpBodyBytes stops the transfer (curl sees a short
+// write and fails it); HttpRequest names the limit.
 size_t Append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
+  auto* body = static_cast<std::string*>(out);
+  if (body->size() + size * n > kMaxHttpBodyBytes.value) return 0;
+  body->append(data, size * n);
   return size * n;
 }
 
@@ -42,6 +48,7 @@ Result<HttpResponse> HttpRequest(const std::string& url, const HttpOptions& opti
   CURLcode rc = curl_easy_perform(curl);
   if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_easy_cleanup(curl);
+  if (rc == CURLE_WRITE_ERROR) return LimitError(kMaxHttpBodyBytes, "GET '" + url + "'");
   if (rc != CURLE_OK) {
     return MakeError("GET '" + url + "' failed: " + (err[0] ? std::string(err) : curl_easy_strerror(rc)));
   }
