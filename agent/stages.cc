@@ -232,9 +232,11 @@ Status Agent::Instancify(const InstanceData& data, Paths& paths, const Value& ba
   auto previous_iid = sys_.ReadFile(paths.DataPath("instance-id"));
   std::string prev_iid = previous_iid ? *previous_iid : "NO_PREVIOUS_INSTANCE_ID";
   while (!prev_iid.empty() && (prev_iid.back() == '\n' || prev_iid.back() == ' ')) prev_iid.pop_back();
+  // previous-instance-id first: a crash between the two writes then
+  // cannot turn the new id into the "previous" one at the next boot.
+  if (Status s = sys_.WriteFile(paths.DataPath("previous-instance-id"), prev_iid + "\n", Mode(0644)); !s.ok()) return s;
   if (Status s = sys_.WriteFile(paths.DataPath("instance-id"), data.instance_id + "\n", Mode(0644)); !s.ok()) return s;
   if (Status s = sys_.WriteFile(paths.RunPath(".instance-id"), data.instance_id + "\n", Mode(0644)); !s.ok()) return s;
-  if (Status s = sys_.WriteFile(paths.DataPath("previous-instance-id"), prev_iid + "\n", Mode(0644)); !s.ok()) return s;
   if (prev_iid != data.instance_id) {
     log_.Info("new instance " + Quote(data.instance_id) + " (previous " + Quote(prev_iid) + ")");
   }
@@ -676,15 +678,23 @@ void Agent::RunOne(const ModuleSpec& spec, std::optional<Frequency> override_fre
   }
   Frequency freq = override_freq.value_or(spec.frequency);
   auto sem = SemaphorePath(paths, name, freq);
+  // "<semaphore>.running" exists while the module runs: a module killed
+  // part-way (power cut, OOM kill) left it behind and runs again, once.
+  std::string running = sem ? *sem + ".running" : "";
   if (sem && sys_.Exists(*sem)) {
-    mlog.Debug("already ran (freq=" + std::string(FrequencyName(freq)) + ")");
-    return;
+    if (!sys_.Exists(running)) {
+      mlog.Debug("already ran (freq=" + std::string(FrequencyName(freq)) + ")");
+      return;
+    }
+    mlog.Warning("was interrupted at an earlier boot (started, never finished), running it again");
   }
   // As cloud-init: the semaphore is taken before the module runs, so a
   // module that failed is not retried on the next boot of the instance.
   if (sem) {
     std::string content = std::to_string(getpid()) + ": " + std::to_string(sys_.Now()) + "\n";
-    if (Status s = sys_.WriteFile(*sem, content, Mode(0644)); !s.ok()) {
+    Status s = sys_.WriteFile(running, content, Mode(0644));
+    if (s.ok()) s = sys_.WriteFile(*sem, content, Mode(0644));
+    if (!s.ok()) {
       mlog.Error("cannot write semaphore: " + s.error().ToString());
       result.errors.push_back("('" + name + "', RuntimeError(" + PyRepr(s.error().ToString()) + "))");
       return;
@@ -700,6 +710,9 @@ void Agent::RunOne(const ModuleSpec& spec, std::optional<Frequency> override_fre
     status = MakeError(std::string("unexpected exception: ") + e.what());
   }
   result.ran.push_back(name);
+  if (sem) {
+    if (Status s = sys_.Remove(running); !s.ok()) mlog.Warning("cannot remove " + s.error().ToString());
+  }
   char took[32];
   std::snprintf(took, sizeof(took), "%.3f", sys_.Uptime() - start);
   if (!status.ok()) {

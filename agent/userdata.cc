@@ -27,13 +27,13 @@
 #include <optional>
 
 #include "agent/merge.h"
+#include "nubo/limits.h"
 
 namespace nubo::agent {
 namespace {
 
 constexpr int kMaxIncludeDepth = 10;
 constexpr int kMaxMimeDepth = 20;
-constexpr size_t kMaxDecompressed = 64u << 20;
 
 // ---------------------------------------------------------------- strings
 
@@ -197,9 +197,9 @@ Result<std::string> Gunzip(std::string_view in) {
         return MakeError(why);
       }
       out.append(buf.data(), buf.size() - zs.avail_out);
-      if (out.size() > kMaxDecompressed) {
+      if (out.size() > kMaxGunzipBytes.value) {
         inflateEnd(&zs);
-        return MakeError("decompressed data larger than 64 MiB");
+        return LimitError(kMaxGunzipBytes, "decompressed data");
       }
     }
     pos = in.size() - zs.avail_in;
@@ -558,9 +558,17 @@ class Processor {
   void ProcessBlob(std::string_view raw, int include_depth, bool top) {
     std::string data(raw);
     if (HasGzipMagic(data)) {
-      // util.decomp_gzip(quiet=True): undecompressable data is used as is.
-      if (auto plain = Gunzip(data)) data = std::move(*plain);
+      // util.decomp_gzip(quiet=True): undecompressable data is used as is;
+      // a gzip bomb is dropped.
+      auto plain = Gunzip(data);
+      if (plain) {
+        data = std::move(*plain);
+      } else if (IsLimitError(plain.error())) {
+        Warn(source_ + ": " + plain.error().message + ", skipping it");
+        return;
+      }
     }
+    if (!WithinBudget(data.size())) return;
     if (Lower(std::string_view(data).substr(0, 4096)).find("mime-version:") == std::string::npos) {
       MimeNode node;
       node.headers.push_back(Header{"Content-Type", std::string(kNotMultipart)});
@@ -611,6 +619,7 @@ class Processor {
              std::to_string(payload.size()) + " bytes: " + plain.error().ToString());
         return;
       }
+      if (!WithinBudget(plain->size())) return;
       payload = std::move(*plain);
       ctype = "text/plain";
       // A new part: only the filename and Launch-Index survive.
@@ -728,7 +737,24 @@ class Processor {
     }
   }
 
+  // Bounded work per user-data: the bytes decompressed or fetched, in all.
+  bool WithinBudget(size_t bytes) {
+    bytes_ += bytes;
+    if (bytes_ <= kMaxUserDataBytes.value) return true;
+    if (!over_budget_) {
+      Warn(LimitMessage(kMaxUserDataBytes, source_ + " with its parts decompressed and included") +
+           ", skipping the parts after it");
+    }
+    over_budget_ = true;
+    return false;
+  }
+
   void Attach(Part part) {
+    if (parts_.size() >= kMaxUserDataParts.value) {
+      if (!too_many_parts_) Warn(LimitMessage(kMaxUserDataParts, source_) + ", skipping the parts after it");
+      too_many_parts_ = true;
+      return;
+    }
     if (part.filename.empty()) part.filename = PartName(parts_.size() + 1);
     parts_.push_back(std::move(part));
   }
@@ -743,6 +769,9 @@ class Processor {
   const IncludeFetcher& fetch_;
   ProcessedUserData& out_;
   std::vector<Part> parts_;
+  uint64_t bytes_ = 0;
+  bool over_budget_ = false;
+  bool too_many_parts_ = false;
 };
 
 // ---------------------------------------------------------------- handlers

@@ -3,6 +3,10 @@
 // place), anchors, aliases and "<<" merge keys as PyYAML's SafeLoader treats
 // them, and PyYAML's YAML 1.1 resolution of plain scalars. A quoted scalar
 // or one tagged !!str always stays a string.
+//
+// Bounded (nubo/limits.h): nesting deeper than max_yaml_depth, or a
+// document that exceeds max_yaml_nodes / max_yaml_scalar_bytes once its
+// aliases are expanded ("billion laughs"), is an error naming the limit.
 
 #include <yaml.h>
 
@@ -14,6 +18,7 @@
 #include <limits>
 #include <regex>
 
+#include "nubo/limits.h"
 #include "nubo/value.h"
 
 namespace nubo {
@@ -181,6 +186,9 @@ class EventParser {
         std::string name = Str(event_.data.alias.anchor);
         auto it = anchors_.find(name);
         if (it == anchors_.end()) return At(event_.start_mark, "found undefined alias '" + name + "'");
+        // An alias is a copy here (PyYAML shares it): count what it adds.
+        const Size& size = anchor_sizes_[name];
+        if (Status s = Count(size.nodes, size.bytes, event_.start_mark); !s.ok()) return s.error();
         Value v = it->second;
         if (Status s = Next(); !s.ok()) return s.error();
         return v;
@@ -190,6 +198,7 @@ class EventParser {
         std::string text(reinterpret_cast<const char*>(sc.value), sc.length);
         std::string tag = Str(sc.tag);
         std::string anchor = Str(sc.anchor);
+        if (Status s = Count(1, sc.length, event_.start_mark); !s.ok()) return s.error();
         Value v;
         if (tag.empty() || tag == "!") {
           v = sc.plain_implicit && sc.style == YAML_PLAIN_SCALAR_STYLE ? ResolvePlainScalar(text) : Value(text);
@@ -204,20 +213,29 @@ class EventParser {
         } else {
           return At(event_.start_mark, "could not determine a constructor for the tag '" + tag + "'");
         }
-        if (!anchor.empty()) anchors_[anchor] = v;
+        if (!anchor.empty()) {
+          anchors_[anchor] = v;
+          anchor_sizes_[anchor] = Size{1, sc.length};
+        }
         if (Status s = Next(); !s.ok()) return s.error();
         return v;
       }
       case YAML_SEQUENCE_START_EVENT: {
         std::string anchor = Str(event_.data.sequence_start.anchor);
         Value list = Value::array();
+        Size before = total_;
+        Nesting nesting(depth_);
+        if (Status s = Enter(); !s.ok()) return s.error();
         if (Status s = Next(); !s.ok()) return s.error();
         while (event_.type != YAML_SEQUENCE_END_EVENT) {
           auto item = ParseNode();
           if (!item) return item;
           list.push_back(std::move(*item));
         }
-        if (!anchor.empty()) anchors_[anchor] = list;
+        if (!anchor.empty()) {
+          anchors_[anchor] = list;
+          anchor_sizes_[anchor] = total_ - before;
+        }
         if (Status s = Next(); !s.ok()) return s.error();
         return list;
       }
@@ -225,6 +243,9 @@ class EventParser {
         std::string anchor = Str(event_.data.mapping_start.anchor);
         Value map = Value::object();
         std::vector<Value> merges;  // "<<" sources, in order
+        Size before = total_;
+        Nesting nesting(depth_);
+        if (Status s = Enter(); !s.ok()) return s.error();
         if (Status s = Next(); !s.ok()) return s.error();
         while (event_.type != YAML_MAPPING_END_EVENT) {
           bool is_merge = event_.type == YAML_SCALAR_EVENT && event_.data.scalar.plain_implicit &&
@@ -258,7 +279,10 @@ class EventParser {
             if (!map.contains(it.key())) map[it.key()] = it.value();
           }
         }
-        if (!anchor.empty()) anchors_[anchor] = map;
+        if (!anchor.empty()) {
+          anchors_[anchor] = map;
+          anchor_sizes_[anchor] = total_ - before;
+        }
         if (Status s = Next(); !s.ok()) return s.error();
         return map;
       }
@@ -267,11 +291,41 @@ class EventParser {
     }
   }
 
+  // Nodes and scalar bytes of the document as loaded, aliases expanded.
+  struct Size {
+    uint64_t nodes = 0;
+    uint64_t bytes = 0;
+    Size operator-(const Size& o) const { return Size{nodes - o.nodes, bytes - o.bytes}; }
+  };
+  struct Nesting {
+    explicit Nesting(uint64_t& depth) : depth_(depth) { ++depth_; }
+    ~Nesting() { --depth_; }
+    uint64_t& depth_;
+  };
+  Status Enter() {
+    if (depth_ > kMaxYamlDepth.value) return At(event_.start_mark, LimitMessage(kMaxYamlDepth, "nesting"));
+    return Count(1, 0, event_.start_mark);
+  }
+  Status Count(uint64_t nodes, uint64_t bytes, const yaml_mark_t& mark) {
+    total_.nodes += nodes;
+    total_.bytes += bytes;
+    if (total_.nodes > kMaxYamlNodes.value) {
+      return At(mark, LimitMessage(kMaxYamlNodes, "document with its aliases expanded"));
+    }
+    if (total_.bytes > kMaxYamlScalarBytes.value) {
+      return At(mark, LimitMessage(kMaxYamlScalarBytes, "document with its aliases expanded"));
+    }
+    return Status::Ok();
+  }
+
   std::string_view source_;
   yaml_parser_t parser_;
   yaml_event_t event_{};
   bool has_event_ = false;
   std::map<std::string, Value> anchors_;
+  std::map<std::string, Size> anchor_sizes_;
+  Size total_;
+  uint64_t depth_ = 0;
 };
 
 }  // namespace

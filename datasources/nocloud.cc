@@ -46,6 +46,7 @@
 
 #include <map>
 
+#include "nubo/limits.h"
 #include "nubo/sources.h"
 
 #include <algorithm>
@@ -566,6 +567,13 @@ Result<std::optional<Seed>> ReadSeed(const SeedReader& read, std::string_view wh
   const char* names[4] = {"meta-data", "user-data", "vendor-data", "network-config"};
   for (int i = 0; i < 4; ++i) {
     auto r = read(names[i]);
+    if (!r && (IsLimitError(r.error()) || r.error().message.find("not a regular file") != std::string::npos)) {
+      // A file over a bound (nubo/limits.h), or a FIFO or device, is
+      // dropped with a warning, as one that does not parse is: the rest of
+      // the seed still applies.
+      log.Warning(r.error().ToString() + ", ignoring " + std::string(where) + names[i]);
+      r = std::optional<std::string>(std::string());
+    }
     if (!r) return r.error();
     files[i] = std::move(*r);
   }

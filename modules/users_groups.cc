@@ -375,7 +375,14 @@ Status CreateUser(ModuleContext& ctx, const users::UserEntry& user, const std::s
     if (Truthy(rules)) {
       auto text = SudoRules(name, rules, key + ".sudo");
       if (!text) return text.error();
-      sudo.added += *text;
+      // Rerun after a crash (or for a new instance): rules already there
+      // are not appended twice.
+      auto old = ctx.sys.ReadFile(users::kSudoersFile);
+      if (old && old->find(*text) != std::string::npos) {
+        ctx.log.Debug("sudo rules for " + Quote(name) + " are already in " + Quote(users::kSudoersFile));
+      } else {
+        sudo.added += *text;
+      }
     } else if (rules.is_boolean()) {
       ctx.log.Warning("DEPRECATED: The user " + name +
                       " has a 'sudo' config value of 'false' which will be dropped after April "

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <vector>
 
+#include "nubo/limits.h"
+
 namespace nubo::agent {
 namespace {
 
@@ -67,6 +69,7 @@ class CurlHttpSession final : public HttpSession {
   void Get(HttpGetSpec spec, Done done) override {
     auto t = std::make_unique<Transfer>();
     t->spec = std::move(spec);
+    t->spec.max_bytes = std::min<size_t>(t->spec.max_bytes, kMaxHttpBodyBytes.value);
     t->done = std::move(done);
     waiting_.push_back(std::move(t));
   }
@@ -185,8 +188,8 @@ class CurlHttpSession final : public HttpSession {
     Done done = std::move(t->done);
     std::string attempts = t->attempt > 1 ? " after " + std::to_string(t->attempt) + " attempts" : "";
     if (oversize) {
-      done(MakeError("GET '" + url + "': the body is larger than " + std::to_string(t->spec.max_bytes) +
-                     " bytes, refused"));
+      // Named as every bound is (nubo/limits.h), with this request's value.
+      done(LimitError({kMaxHttpBodyBytes.name, t->spec.max_bytes, "bytes"}, "GET '" + url + "'"));
     } else if (rc != CURLE_OK) {
       done(MakeError("GET '" + url + "' failed" + attempts + ": " +
                      (t->err[0] ? std::string(t->err) : curl_easy_strerror(rc))));

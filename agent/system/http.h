@@ -25,7 +25,7 @@ struct HttpOptions {
   long timeout_seconds = 5;  // per try, connect + transfer
   int tries = 3;
   long retry_delay_ms = 500;
-  size_t max_bytes = 16 << 20;  // 16 MiB: user-data
+  size_t max_bytes = 16 << 20;  // 16 MiB: user-data (kMaxHttpBodyBytes caps every request)
 };
 
 // 2xx: the body. 4xx: an error at once (no retry). 5xx and transport

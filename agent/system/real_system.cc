@@ -1,5 +1,7 @@
 #include "agent/system/real_system.h"
 
+#include "nubo/limits.h"
+
 #include "nubo/log.h"
 
 #include <blkid/blkid.h>
@@ -89,10 +91,12 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::Ok();
 }
 
+// Reads to the end, at most kMaxFileBytes.
 Result<std::string> ReadAll(int fd, const std::string& path) {
   std::string out;
   char buf[65536];
   while (true) {
+    if (out.size() > kMaxFileBytes.value) return LimitError(kMaxFileBytes, "read '" + path + "'");
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -125,6 +129,9 @@ struct RealSystem::Parent {
 
 Result<std::vector<std::string>> SplitAbsolutePath(const std::string& path) {
   if (path.empty() || path[0] != '/') return MakeError("path '" + path + "' is not absolute");
+  if (path.find('\0') != std::string::npos) {
+    return MakeError("path '" + path.substr(0, path.find('\0')) + "\\0...' contains a NUL byte");
+  }
   std::vector<std::string> parts;
   std::stringstream ss(path);
   std::string item;
@@ -250,16 +257,34 @@ Result<RealSystem::Parent> RealSystem::OpenParent(
   return p;
 }
 
+namespace {
+// A FIFO, socket or device where a document is expected would block the
+// boot or never end: refused (opened O_NONBLOCK, so the open returns).
+Status CheckReadable(int fd, const std::string& path) {
+  struct stat st {};
+  if (fstat(fd, &st) < 0) return ErrnoError("stat '" + path + "'", errno);
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    return MakeError("read '" + path + "': not a regular file, refusing to read it");
+  }
+  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > kMaxFileBytes.value) {
+    return LimitError(kMaxFileBytes, "read '" + path + "'");
+  }
+  return Status::Ok();
+}
+}  // namespace
+
 Result<std::string> RealSystem::ReadFile(const std::string& path) {
-  auto fd = OpenInRoot(path, O_RDONLY);
+  auto fd = OpenInRoot(path, O_RDONLY | O_NONBLOCK);
   if (!fd) return fd.error();
   Fd guard(*fd);
+  if (Status s = CheckReadable(guard.get(), path); !s.ok()) return s.error();
   return ReadAll(guard.get(), path);
 }
 
 Result<std::string> RealSystem::ReadHostFile(const std::string& host_path) {
-  Fd fd(open(host_path.c_str(), O_RDONLY | O_CLOEXEC));
+  Fd fd(open(host_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoError("open '" + host_path + "'", errno);
+  if (Status s = CheckReadable(fd.get(), host_path); !s.ok()) return s.error();
   return ReadAll(fd.get(), host_path);
 }
 
@@ -329,26 +354,41 @@ Status RealSystem::WriteFile(const std::string& path, std::string_view content,
   auto parent = OpenParent(path, true, options.parent_mode, options.no_symlinks_below);
   if (!parent) return parent.error();
   int dfd = parent->fd.get();
-  std::string tmp = TempName(parent->name);
-  Fd fd(openat(dfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  std::string tmp;
+  FaultPoint();
+  Fd fd;
+  // A name taken (by a temporary file a crash left behind, or a writer
+  // sharing the random state across fork) is not an error: try another.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    tmp = TempName(parent->name);
+    fd = Fd(openat(dfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (fd.get() >= 0 || errno != EEXIST) break;
+  }
   if (fd.get() < 0) return ErrnoError("create temporary file for '" + path + "'", errno);
   auto fail = [&](Status s) {
     unlinkat(dfd, tmp.c_str(), 0);
     return s;
   };
-  if (Status s = WriteAll(fd.get(), content, path); !s.ok()) return fail(s);
+  // Half of the content, then a fault point: a kill here leaves a
+  // half-written temporary file, never a half-written `path`.
+  size_t half = content.size() / 2;
+  if (Status s = WriteAll(fd.get(), content.substr(0, half), path); !s.ok()) return fail(s);
+  FaultPoint();
+  if (Status s = WriteAll(fd.get(), content.substr(half), path); !s.ok()) return fail(s);
   if (fchmod(fd.get(), options.mode) < 0) return fail(ErrnoError("chmod '" + path + "'", errno));
   if (options.owner || options.group) {
     if (Status s = ApplyOwner(dfd, tmp, ids->first, ids->second, path); !s.ok()) return fail(s);
   }
   if (fsync(fd.get()) < 0) return fail(ErrnoError("fsync '" + path + "'", errno));
   fd.Reset();
+  FaultPoint();
   if (renameat(dfd, tmp.c_str(), dfd, parent->name.c_str()) < 0) {
     return fail(ErrnoError("rename into '" + path + "'", errno));
   }
   Fd dir_rd(openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_rd.get() >= 0) fsync(dir_rd.get());
   written_.push_back(path);
+  FaultPoint();
   return Status::Ok();
 }
 
@@ -385,6 +425,7 @@ Status RealSystem::MakeDirs(const std::string& path, mode_t mode) {
   if (parts->empty()) return Status::Ok();
   auto parent = OpenParent(path, true, 0755, std::nullopt);
   if (!parent) return parent.error();
+  FaultPoint();
   bool created = mkdirat(parent->fd.get(), parent->name.c_str(), mode) == 0;
   if (!created && errno != EEXIST) return ErrnoError("mkdir '" + path + "'", errno);
   struct stat st {};
@@ -447,9 +488,11 @@ Status RealSystem::Remove(const std::string& path) {
   if (!parent) {
     return parent.error().errno_value == ENOENT ? Status::Ok() : Status(parent.error());
   }
+  FaultPoint();
   if (unlinkat(parent->fd.get(), parent->name.c_str(), 0) < 0 && errno != ENOENT) {
     return ErrnoError("remove '" + path + "'", errno);
   }
+  FaultPoint();
   return Status::Ok();
 }
 
@@ -501,10 +544,16 @@ Status RealSystem::RemoveTree(const std::string& path) {
 Status RealSystem::Symlink(const std::string& target, const std::string& link) {
   auto parent = OpenParent(link, true, 0755, std::nullopt);
   if (!parent) return parent.error();
-  std::string tmp = TempName(parent->name);
-  if (symlinkat(target.c_str(), parent->fd.get(), tmp.c_str()) < 0) {
-    return ErrnoError("symlink '" + link + "'", errno);
+  std::string tmp;
+  FaultPoint();
+  int rc = -1;
+  for (int attempt = 0; attempt < 16 && rc < 0; ++attempt) {  // as in WriteFile
+    tmp = TempName(parent->name);
+    rc = symlinkat(target.c_str(), parent->fd.get(), tmp.c_str());
+    if (rc < 0 && errno != EEXIST) break;
   }
+  if (rc < 0) return ErrnoError("symlink '" + link + "'", errno);
+  FaultPoint();
   if (renameat(parent->fd.get(), tmp.c_str(), parent->fd.get(), parent->name.c_str()) < 0) {
     int err = errno;
     unlinkat(parent->fd.get(), tmp.c_str(), 0);
@@ -534,6 +583,7 @@ Status RealSystem::Chmod(const std::string& path, mode_t mode) {
   }
   // fchmod does not take O_PATH descriptors; go through /proc/self/fd.
   std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
+  FaultPoint();
   if (chmod(proc.c_str(), mode) < 0) return ErrnoError("chmod '" + path + "'", errno);
   return Status::Ok();
 }
@@ -551,7 +601,10 @@ Result<CommandResult> RealSystem::Run(const Command& command) {
   if (command.argv.empty()) return MakeError("empty command");
   commands_.push_back(command.display.empty() ? DisplayArgv(command.argv) : command.display);
   if (dry_run_) return CommandResult{};
-  return Execute(command);
+  FaultPoint();
+  auto result = Execute(command);
+  FaultPoint();
+  return result;
 }
 
 Result<CommandResult> RealSystem::Execute(const Command& command) {

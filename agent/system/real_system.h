@@ -90,6 +90,11 @@ class RealSystem : public System {
                             const std::string& path);
   // Executes for real; TestSystem replaces it with its FakeRunner.
   virtual Result<CommandResult> Execute(const Command& command);
+  // Called between the steps of every change to the target root (before
+  // and after each write, rename, mkdir, unlink, chmod, command): the
+  // crash-consistency test (tests/agent/kill_test.cc) overrides it to
+  // SIGKILL the process at the N-th point. Does nothing here.
+  virtual void FaultPoint() {}
 
  private:
   struct Parent;

@@ -18,7 +18,13 @@ struct Paths {
   static Paths FromConfig(const Value& merged_config);
 
   std::string InstanceLink() const { return cloud_dir + "/instance"; }
-  std::string InstanceDir() const { return cloud_dir + "/instances/" + instance_id; }
+  // As cloud-init's Paths._get_ipath: "/" in the id becomes "_". An id
+  // of ".." or with a NUL byte is refused when the path is used.
+  std::string InstanceDir() const {
+    std::string safe = instance_id;
+    for (char& c : safe) c = c == '/' ? '_' : c;
+    return cloud_dir + "/instances/" + safe;
+  }
   std::string InstancePath(const std::string& name) const { return InstanceDir() + "/" + name; }
   std::string DataPath(const std::string& name) const { return cloud_dir + "/data/" + name; }
   std::string SeedDir() const { return cloud_dir + "/seed"; }
