@@ -266,7 +266,7 @@ Status Agent::Instancify(const InstanceData& data, Paths& paths, const Value& ba
   if (Status s = sys_.WriteFile(paths.RunPath("instance-data.json"), instance_data.dump(2) + "\n", Mode(0644)); !s.ok()) {
     return s;
   }
-  instance_data["merged_cfg"] = base;
+  instance_data["merged_cfg"] = JsonCompatible(base);  // bytes as "ci-b64:..."
   return sys_.WriteFile(paths.RunPath("instance-data-sensitive.json"), instance_data.dump(2) + "\n",
                         Mode(0600));
 }
@@ -340,7 +340,7 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
     return processed->cloud_config;
   };
   user_cc = consume(data.user_data, "user-data", false);
-  std::string cc_text = "#cloud-config\n" + user_cc.dump(2) + "\n";
+  std::string cc_text = "#cloud-config\n" + DumpYaml(user_cc) + "\n";  // bytes stay !!binary
   if (Status s = sys_.WriteFile(paths.InstancePath("cloud-config.txt"), cc_text, Mode(0600)); !s.ok()) {
     log.Error(s.error().ToString());
   }
@@ -354,7 +354,7 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
       log.Info("vendor-data is disabled by 'vendor_data.enabled', skipping it");
     } else {
       vendor_cc = consume(*data.vendor_data, "vendor-data", true);
-      std::string vc_text = "#cloud-config\n" + vendor_cc.dump(2) + "\n";
+      std::string vc_text = "#cloud-config\n" + DumpYaml(vendor_cc) + "\n";
       (void)sys_.WriteFile(paths.InstancePath("vendor-cloud-config.txt"), vc_text, Mode(0600));
     }
   }
