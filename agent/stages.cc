@@ -300,8 +300,14 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
       else log.Info("wrote script " + Quote(path));
     }
   };
+  // "## template: jinja" parts render against the instance data written for this boot.
+  std::optional<Value> jinja_data;
+  if (auto text = sys_.ReadFile(paths.RunPath("instance-data-sensitive.json")); text) {
+    Value parsed = Value::parse(*text, nullptr, false);
+    if (!parsed.is_discarded()) jinja_data = std::move(parsed);
+  }
   auto consume = [&](const std::string& raw, const std::string& source, bool vendor) {
-    auto processed = ProcessUserData(raw, source, fetch);
+    auto processed = ProcessUserData(raw, source, fetch, jinja_data ? &*jinja_data : nullptr);
     if (!processed) {
       // cloud-init 22.4 fails the whole init stage here (a failed #include,
       // a gzip part that does not decompress). nubo records the error the
