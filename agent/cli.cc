@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "agent/config.h"
+#include "agent/jinja.h"
+#include "agent/schema.h"
 #include "agent/stages.h"
 #include "agent/status.h"
 #include "agent/system/real_system.h"
@@ -33,7 +35,10 @@ const char kUsage[] =
     "  single --name M [--frequency F]    run one module (F: instance, always, once)\n"
     "  status [--wait] [--long] [--format tabular|json]\n"
     "  clean [--logs] [--seed] [--machine-id]\n"
-    "  query [KEY] [--all]                print instance data (dotted KEY)\n"
+    "  query [KEY] [--all] [--format T]   print instance data (dotted KEY, or a Jinja template T)\n"
+    "  devel render FILE [-i DATA]        render a '## template: jinja' user-data file\n"
+    "  features                           print the feature flags\n"
+    "  schema -c FILE|--system|--docs M   check a cloud-config [--annotate]\n"
     "\n"
     "options:\n"
     "  --root DIR     act on the tree at DIR: every path inside it, commands chrooted\n"
@@ -64,8 +69,28 @@ struct Options {
   bool seed = false;
   bool machine_id = false;
   bool all = false;
+  bool format_given = false;
+  std::string instance_data;  // query/devel render -i FILE
+  bool system = false;        // schema --system
+  bool annotate = false;      // schema --annotate
+  std::optional<std::string> config_file;  // schema -c FILE
+  std::optional<std::string> docs;         // schema --docs MODULE
   std::vector<std::string> positional;
 };
+
+// The commands nubo implements; any other word is "unknown command".
+constexpr std::string_view kCommands[] = {"init", "modules", "single", "status", "clean",
+                                          "query", "schema", "devel", "features"};
+
+bool IsCommand(std::string_view c) {
+  return std::find(std::begin(kCommands), std::end(kCommands), c) != std::end(kCommands);
+}
+
+std::string CommandList() {
+  std::string out;
+  for (auto c : kCommands) out += (out.empty() ? "" : ", ") + std::string(c);
+  return out;
+}
 
 class StderrSink : public LogSink {
  public:
@@ -200,6 +225,7 @@ Result<Options> Parse(const std::vector<std::string>& args) {
     } else if (o.command.empty()) {
       if (a.rfind("-", 0) == 0) return MakeError("unknown option '" + a + "'");
       o.command = a;
+      if (!IsCommand(a)) return o;  // its options mean nothing here: "unknown command"
     } else if (a == "--local" || (a == "-l" && o.command == "init")) {
       o.local = true;
     } else if (a == "--mode" || a == "-m") {
@@ -224,6 +250,23 @@ Result<Options> Parse(const std::vector<std::string>& args) {
       auto v = take();
       if (!v) return v.error();
       o.format = *v;
+      o.format_given = true;
+    } else if ((a == "--instance-data" || a == "-i") && (o.command == "query" || o.command == "devel")) {
+      auto v = take();
+      if (!v) return v.error();
+      o.instance_data = *v;
+    } else if (o.command == "schema" && (a == "--config-file" || a == "-c")) {
+      auto v = take();
+      if (!v) return v.error();
+      o.config_file = *v;
+    } else if (o.command == "schema" && a == "--docs") {
+      auto v = take();
+      if (!v) return v.error();
+      o.docs = *v;
+    } else if (o.command == "schema" && a == "--system") {
+      o.system = true;
+    } else if (o.command == "schema" && a == "--annotate") {
+      o.annotate = true;
     } else if (a == "--logs" || (a == "-l" && o.command == "clean")) {
       o.logs = true;
     } else if (a == "--seed" || a == "-s") {
@@ -242,6 +285,23 @@ Result<Options> Parse(const std::vector<std::string>& args) {
   }
   if (o.command.empty()) return MakeError("a command is required");
   return o;
+}
+
+// cloud-init's render_jinja_payload, for query --format and devel render:
+// the warnings go to stderr, a failed render is an error.
+Result<std::string> RenderTemplate(const std::string& body, const Value& instance_data, const std::string& label) {
+  auto rendered = jinja::Render(body, jinja::ConvertInstanceData(instance_data));
+  if (!rendered) {
+    std::cerr << "WARNING: Ignoring jinja template for " << label << ": " << rendered.error().message << "\n";
+    return rendered;
+  }
+  std::vector<std::string> missing = jinja::MissingVariables(*rendered);
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+    std::cerr << "WARNING: Could not render jinja template variables in file '" << label << "': " << names << "\n";
+  }
+  return rendered;
 }
 
 std::string ProgramName(const std::string& argv0) {
@@ -366,6 +426,10 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     print(buf);
     return 0;
   }
+  if (o.command != "version" && !IsCommand(o.command)) {
+    std::cerr << prog << ": unknown command '" << o.command << "' (commands: " << CommandList() << ")\n";
+    return 2;
+  }
   if (o.command == "version") {
     if (prog == "cloud-init") print("cloud-init " + std::string(kCloudInitVersion) + " (nubo " NUBO_VERSION ")\n");
     else print("nubo " NUBO_VERSION " (cloud-init " + std::string(kCloudInitVersion) + " compatible)\n");
@@ -484,11 +548,100 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     return report.status == "error" ? 1 : 0;
   } else if (o.command == "clean") {
     return Clean(*sys, o, log);
+  } else if (o.command == "schema") {
+    int chosen = (o.config_file ? 1 : 0) + (o.system ? 1 : 0) + (o.docs ? 1 : 0);
+    if (chosen != 1) {
+      std::cerr << "Error:\nExpected one of --config-file, --system or --docs arguments\n";
+      return 1;
+    }
+    if (o.docs) {
+      std::string docs = SchemaDocs(*o.docs);
+      if (docs.empty()) {
+        std::cerr << "Error:\nInvalid --docs value '" << *o.docs << "': not one of nubo's modules\n";
+        return 1;
+      }
+      print(docs);
+      return 0;
+    }
+    std::string source = o.config_file ? *o.config_file : "system userdata";
+    std::optional<std::string> text;
+    if (o.config_file) {
+      auto t = sys->ReadFile(*o.config_file);
+      if (!t) {
+        std::cerr << "Error:\nConfigfile " << *o.config_file << " does not exist\n";
+        return 1;
+      }
+      text = *t;
+    } else {
+      std::vector<std::string> problems;
+      Paths paths = Paths::FromConfig(LoadBaseConfig(*sys, problems));
+      auto t = sys->ReadFile(paths.InstanceLink() + "/cloud-config.txt");
+      if (!t) {
+        std::cerr << "Error:\nNo cloud-config of this instance: " << paths.InstanceLink() << "/cloud-config.txt\n";
+        return 1;
+      }
+      text = *t;
+    }
+    SchemaReport report = CheckCloudConfig(*text, o.config_file ? *o.config_file : "None");
+    for (const auto& n : report.notes) std::cerr << "nubo: " << n << "\n";
+    if (o.annotate) {
+      print(AnnotateCloudConfig(*text, report));
+      if (report.errors.empty()) print("Valid cloud-config: " + source + "\n");
+      return report.errors.empty() ? 0 : 1;
+    }
+    if (!report.errors.empty()) {
+      std::string msg = "Cloud config schema errors: ";
+      for (size_t i = 0; i < report.errors.size(); ++i) {
+        msg += (i ? ", " : "") + report.errors[i].path + ": " + report.errors[i].message;
+      }
+      std::cerr << "Error:\n" << msg << "\n";
+      return 1;
+    }
+    print("Valid cloud-config: " + source + "\n");
+    return 0;
+  } else if (o.command == "features") {
+    print("NETWORK_CONFIG_V1\nNETWORK_CONFIG_V2\n");  // cloud-init 22.4's version.FEATURES
+    return 0;
+  } else if (o.command == "devel") {
+    if (o.positional.empty() || o.positional[0] != "render" || o.positional.size() != 2) {
+      std::cerr << prog << ": devel: usage: devel render USER_DATA_FILE [-i INSTANCE_DATA]"
+                << " (the only devel command nubo has)\n";
+      return 2;
+    }
+    std::vector<std::string> problems;
+    Paths paths = Paths::FromConfig(LoadBaseConfig(*sys, problems));
+    std::string data_path = o.instance_data.empty() ? paths.RunPath("instance-data-sensitive.json") : o.instance_data;
+    auto data_text = sys->ReadFile(data_path);
+    if (!data_text && o.instance_data.empty()) data_text = sys->ReadFile(data_path = paths.RunPath("instance-data.json"));
+    if (!data_text) {
+      std::cerr << "ERROR: Missing instance-data.json file: " << data_path << "\n";
+      return 1;
+    }
+    auto user_data = sys->ReadFile(o.positional[1]);
+    if (!user_data) {
+      std::cerr << "ERROR: Missing user-data file: " << o.positional[1] << "\n";
+      return 1;
+    }
+    Value data = Value::parse(*data_text, nullptr, false);
+    std::string body;
+    if (!jinja::IsJinjaTemplate(*user_data, &body)) {
+      std::cerr << "ERROR: Cannot render from instance data due to exception: "
+                   "NotJinjaError('Payload is not a jinja template')\n";
+      return 1;
+    }
+    auto rendered = RenderTemplate(body, data.is_discarded() ? Value::object() : data, o.positional[1]);
+    if (!rendered) {
+      std::cerr << "ERROR: Unable to render user-data file: " << o.positional[1] << "\n";
+      return 1;
+    }
+    print(*rendered);
+    return 0;
   } else if (o.command == "query") {
     std::vector<std::string> problems;
     Paths paths = Paths::FromConfig(LoadBaseConfig(*sys, problems));
-    auto text = sys->ReadFile(paths.RunPath("instance-data-sensitive.json"));
-    if (!text) text = sys->ReadFile(paths.RunPath("instance-data.json"));
+    auto text = o.instance_data.empty() ? sys->ReadFile(paths.RunPath("instance-data-sensitive.json"))
+                                        : sys->ReadFile(o.instance_data);
+    if (!text && o.instance_data.empty()) text = sys->ReadFile(paths.RunPath("instance-data.json"));
     if (!text) {
       std::cerr << "ERROR: Missing instance-data file: " << paths.RunPath("instance-data.json") << "\n";
       return 1;
@@ -496,6 +649,12 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     Value data = Value::parse(*text, nullptr, false);
     if (auto ud = sys->ReadFile(paths.InstanceLink() + "/user-data.txt")) data["userdata"] = *ud;
     if (auto vd = sys->ReadFile(paths.InstanceLink() + "/vendor-data.txt")) data["vendordata"] = *vd;
+    if (o.format_given) {
+      auto rendered = RenderTemplate(o.format, data, "query commandline");
+      if (!rendered || rendered->empty()) return 1;
+      print(*rendered + "\n");
+      return 0;
+    }
     if (o.all || o.positional.empty()) {
       print(data.dump(2) + "\n");
       return 0;
@@ -508,8 +667,7 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     print(v->is_string() ? v->get<std::string>() + "\n" : v->dump(2) + "\n");
     return 0;
   } else {
-    std::cerr << prog << ": unknown command '" << o.command << "'\n";
-    std::fprintf(stderr, kUsage, prog.c_str(), kCloudInitVersion);
+    std::cerr << prog << ": command '" << o.command << "' is not handled\n";
     return 2;
   }
 
