@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "agent/config.h"
+#include "agent/analyze.h"
 #include "agent/jinja.h"
 #include "agent/schema.h"
 #include "agent/stages.h"
@@ -38,6 +39,7 @@ const char kUsage[] =
     "  query [KEY] [--all] [--format T]   print instance data (dotted KEY, or a Jinja template T)\n"
     "  devel render FILE [-i DATA]        render a '## template: jinja' user-data file\n"
     "  features                           print the feature flags\n"
+    "  analyze show|blame|dump [-i LOG]   stage and module timings from cloud-init.log\n"
     "  schema -c FILE|--system|--docs M   check a cloud-config [--annotate]\n"
     "\n"
     "options:\n"
@@ -80,7 +82,7 @@ struct Options {
 
 // The commands nubo implements; any other word is "unknown command".
 constexpr std::string_view kCommands[] = {"init", "modules", "single", "status", "clean",
-                                          "query", "schema", "devel", "features"};
+                                          "query", "schema", "analyze", "devel", "features"};
 
 bool IsCommand(std::string_view c) {
   return std::find(std::begin(kCommands), std::end(kCommands), c) != std::end(kCommands);
@@ -251,7 +253,8 @@ Result<Options> Parse(const std::vector<std::string>& args) {
       if (!v) return v.error();
       o.format = *v;
       o.format_given = true;
-    } else if ((a == "--instance-data" || a == "-i") && (o.command == "query" || o.command == "devel")) {
+    } else if ((a == "--instance-data" || a == "-i" || (a == "--infile" && o.command == "analyze")) &&
+               (o.command == "query" || o.command == "devel" || o.command == "analyze")) {
       auto v = take();
       if (!v) return v.error();
       o.instance_data = *v;
@@ -484,6 +487,9 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
   Agent agent(*sys, log, agent_options);
 
   int rc = 0;
+  // The stage's own start/finish events, as cloud-init's reporting logs them.
+  std::string event = EventStageName(stage_name);
+  if (is_stage) log.Debug("start: " + event + ": running 'cloud-init " + stage_name + "'");
   if (o.command == "init") {
     rc = agent.Init(o.local);
   } else if (o.command == "modules") {
@@ -599,6 +605,24 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     }
     print("Valid cloud-config: " + source + "\n");
     return 0;
+  } else if (o.command == "analyze") {
+    std::string what = o.positional.empty() ? "" : o.positional[0];
+    if (what != "show" && what != "blame" && what != "dump") {
+      std::cerr << prog << ": analyze: usage: analyze show|blame|dump [-i LOGFILE]"
+                << (what == "boot" ? " ('boot' needs systemd's timestamps: not implemented in nubo)" : "") << "\n";
+      return 2;
+    }
+    std::string infile = o.instance_data.empty() ? Paths::kLogFile : o.instance_data;
+    auto text = sys->ReadFile(infile);
+    if (!text) {
+      std::cerr << "Error: cannot read " << infile << ": " << text.error().ToString() << "\n";
+      return 1;
+    }
+    std::vector<Event> events = ParseEvents(*text);
+    if (what == "show") print(AnalyzeShow(events));
+    else if (what == "blame") print(AnalyzeBlame(events));
+    else print(AnalyzeDump(events).dump(4) + "\n");
+    return 0;
   } else if (o.command == "features") {
     print("NETWORK_CONFIG_V1\nNETWORK_CONFIG_V2\n");  // cloud-init 22.4's version.FEATURES
     return 0;
@@ -671,6 +695,9 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     return 2;
   }
 
+  if (is_stage) {
+    log.Debug("finish: " + event + ": " + (rc == 0 ? "SUCCESS" : "FAIL") + ": running 'cloud-init " + stage_name + "'");
+  }
   if (o.dry_run && real != nullptr) {
     for (const auto& c : real->commands()) print("dry-run: would run: " + c + "\n");
   }

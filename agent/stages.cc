@@ -1,5 +1,7 @@
 #include "agent/stages.h"
 
+#include "agent/analyze.h"
+
 #include <algorithm>
 #include <unistd.h>
 
@@ -628,6 +630,10 @@ void Agent::RunOne(const ModuleSpec& spec, std::optional<Frequency> override_fre
   }
   ModuleContext ctx{name,  merged, instance, sys_, mlog, paths, freq, options_.dry_run,
                     options_.console, NUBO_VERSION};
+  // cloud-init's reporting events, for `analyze` (agent/analyze.h).
+  std::string event = EventStageName(log_.prefix()) + "/config-" + name;
+  log_.Debug("start: " + event + ": running config-" + name + " with frequency " +
+             std::string(FrequencyName(freq)));
   double start = sys_.Uptime();
   Status status;
   try {
@@ -636,6 +642,8 @@ void Agent::RunOne(const ModuleSpec& spec, std::optional<Frequency> override_fre
     status = MakeError(std::string("unexpected exception: ") + e.what());
   }
   result.ran.push_back(name);
+  log_.Debug("finish: " + event + ": " +
+             (status.ok() ? "SUCCESS: config-" + name + " ran successfully" : "FAIL: running config-" + name + " failed"));
   char took[32];
   std::snprintf(took, sizeof(took), "%.3f", sys_.Uptime() - start);
   if (!status.ok()) {
