@@ -10,6 +10,9 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <functional>
+#include <iterator>
+#include <random>
 #include <thread>
 
 #include "agent/config.h"
@@ -38,6 +41,7 @@ const char kUsage[] =
     "  clean [--logs] [--seed] [--machine-id]\n"
     "  query [KEY] [--all] [--format T]   print instance data (dotted KEY, or a Jinja template T)\n"
     "  devel render FILE [-i DATA]        render a '## template: jinja' user-data file\n"
+    "  devel make-mime -a FILE:TYPE...    a multipart user-data of the files [--list-types]\n"
     "  features                           print the feature flags\n"
     "  analyze show|blame|dump [-i LOG]   stage and module timings from cloud-init.log\n"
     "  schema -c FILE|--system|--docs M   check a cloud-config [--annotate]\n"
@@ -73,6 +77,9 @@ struct Options {
   bool all = false;
   bool format_given = false;
   std::string instance_data;  // query/devel render -i FILE
+  std::vector<std::string> attach;  // devel make-mime -a FILE:TYPE
+  bool list_types = false;           // devel make-mime --list-types
+  bool force = false;                // devel make-mime --force
   bool system = false;        // schema --system
   bool annotate = false;      // schema --annotate
   std::optional<std::string> config_file;  // schema -c FILE
@@ -266,6 +273,14 @@ Result<Options> Parse(const std::vector<std::string>& args) {
       auto v = take();
       if (!v) return v.error();
       o.docs = *v;
+    } else if (o.command == "devel" && (a == "--attach" || a == "-a")) {
+      auto v = take();
+      if (!v) return v.error();
+      o.attach.push_back(*v);
+    } else if (o.command == "devel" && (a == "--list-types" || a == "-l")) {
+      o.list_types = true;
+    } else if (o.command == "devel" && (a == "--force" || a == "-f")) {
+      o.force = true;
     } else if (o.command == "schema" && a == "--system") {
       o.system = true;
     } else if (o.command == "schema" && a == "--annotate") {
@@ -305,6 +320,77 @@ Result<std::string> RenderTemplate(const std::string& body, const Value& instanc
     std::cerr << "WARNING: Could not render jinja template variables in file '" << label << "': " << names << "\n";
   }
   return rendered;
+}
+
+// cloud-init devel make-mime: the attachments as one multipart/mixed
+// message, each as Python's MIMEText(content, TYPE, "utf-8") writes it.
+int MakeMime(System& sys, const Options& o, const std::function<void(const std::string&)>& print) {
+  static const char* const kTypes[] = {
+      "cloud-boothook", "cloud-config",  "cloud-config-archive", "cloud-config-jsonp",
+      "jinja2",         "part-handler",  "x-include-once-url",   "x-include-url",
+      "x-shellscript",  "x-shellscript-per-boot", "x-shellscript-per-instance", "x-shellscript-per-once"};
+  if (o.list_types) {
+    for (const char* t : kTypes) print(std::string(t) + "\n");
+    return 0;
+  }
+  if (o.attach.empty()) {
+    std::cerr << "usage: devel make-mime -a FILE:TYPE [-a ...]: at least one attachment is required\n";
+    return 2;
+  }
+  static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::random_device rd;
+  std::string digits;
+  for (int i = 0; i < 19; ++i) digits += static_cast<char>('0' + rd() % 10);
+  std::string boundary = "===============" + digits + "==";
+  std::string out = "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\nMIME-Version: 1.0\n\n";
+  std::vector<std::string> errors;
+  for (size_t i = 0; i < o.attach.size(); ++i) {
+    size_t colon = o.attach[i].rfind(':');
+    if (colon == std::string::npos) {
+      std::cerr << "error: argument -a/--attach: expected FILE:TYPE, got '" << o.attach[i] << "'\n";
+      return 2;
+    }
+    std::string file = o.attach[i].substr(0, colon), type = o.attach[i].substr(colon + 1);
+    auto content = file == "-" ? Result<std::string>(std::string(std::istreambuf_iterator<char>(std::cin), {}))
+                               : sys.ReadFile(file);
+    if (!content) {
+      std::cerr << "error: argument -a/--attach: can't open '" << file << "': " << content.error().ToString() << "\n";
+      return 2;
+    }
+    std::string ctype = "text/" + type;
+    for (char& c : ctype) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::none_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return ctype == "text/" + std::string(t); })) {
+      errors.push_back("content type '" + ctype + "' for attachment " + std::to_string(i + 1) + " may be incorrect!");
+    }
+    std::string base = file.substr(file.rfind('/') == std::string::npos ? 0 : file.rfind('/') + 1);
+    out += "--" + boundary + "\nContent-Type: text/" + type + "; charset=\"utf-8\"\nMIME-Version: 1.0\n" +
+           "Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=\"" + base + "\"\n\n";
+    const std::string& d = *content;
+    std::string line;
+    for (size_t j = 0; j < d.size(); j += 3) {
+      unsigned n = static_cast<unsigned char>(d[j]) << 16;
+      if (j + 1 < d.size()) n |= static_cast<unsigned char>(d[j + 1]) << 8;
+      if (j + 2 < d.size()) n |= static_cast<unsigned char>(d[j + 2]);
+      line += kB64[(n >> 18) & 63];
+      line += kB64[(n >> 12) & 63];
+      line += j + 1 < d.size() ? kB64[(n >> 6) & 63] : '=';
+      line += j + 2 < d.size() ? kB64[n & 63] : '=';
+      if (line.size() >= 76) {
+        out += line + "\n";
+        line.clear();
+      }
+    }
+    if (!line.empty()) out += line + "\n";
+    out += "\n";
+  }
+  out += "--" + boundary + "--\n";
+  for (const auto& e : errors) std::cerr << "WARNING: " << e << "\n";
+  if (!errors.empty() && !o.force) {
+    std::cerr << "Invalid content-types, override with --force\n";
+    return 1;
+  }
+  print(out);
+  return 0;
 }
 
 std::string ProgramName(const std::string& argv0) {
@@ -626,10 +712,12 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
   } else if (o.command == "features") {
     print("NETWORK_CONFIG_V1\nNETWORK_CONFIG_V2\n");  // cloud-init 22.4's version.FEATURES
     return 0;
+  } else if (o.command == "devel" && !o.positional.empty() && o.positional[0] == "make-mime") {
+    return MakeMime(*sys, o, print);
   } else if (o.command == "devel") {
     if (o.positional.empty() || o.positional[0] != "render" || o.positional.size() != 2) {
       std::cerr << prog << ": devel: usage: devel render USER_DATA_FILE [-i INSTANCE_DATA]"
-                << " (the only devel command nubo has)\n";
+                << " | devel make-mime -a FILE:TYPE... [--list-types] [--force]\n";
       return 2;
     }
     std::vector<std::string> problems;
