@@ -10,10 +10,16 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <functional>
+#include <iterator>
+#include <random>
 #include <thread>
 
 #include "agent/config.h"
 #include "agent/net/net_convert.h"
+#include "agent/analyze.h"
+#include "agent/jinja.h"
+#include "agent/schema.h"
 #include "agent/stages.h"
 #include "agent/status.h"
 #include "agent/system/real_system.h"
@@ -34,7 +40,12 @@ const char kUsage[] =
     "  single --name M [--frequency F]    run one module (F: instance, always, once)\n"
     "  status [--wait] [--long] [--format tabular|json]\n"
     "  clean [--logs] [--seed] [--machine-id]\n"
-    "  query [KEY] [--all]                print instance data (dotted KEY)\n"
+    "  query [KEY] [--all] [--format T]   print instance data (dotted KEY, or a Jinja template T)\n"
+    "  devel render FILE [-i DATA]        render a '## template: jinja' user-data file\n"
+    "  devel make-mime -a FILE:TYPE...    a multipart user-data of the files [--list-types]\n"
+    "  features                           print the feature flags\n"
+    "  analyze show|blame|dump [-i LOG]   stage and module timings from cloud-init.log\n"
+    "  schema -c FILE|--system|--docs M   check a cloud-config [--annotate]\n"
     "  devel net-convert -p PATH -k KIND -d DIR -D DISTRO -O OUTPUT  render a network config\n"
     "\n"
     "options:\n"
@@ -66,8 +77,31 @@ struct Options {
   bool seed = false;
   bool machine_id = false;
   bool all = false;
+  bool format_given = false;
+  std::string instance_data;  // query/devel render -i FILE
+  std::vector<std::string> attach;  // devel make-mime -a FILE:TYPE
+  bool list_types = false;           // devel make-mime --list-types
+  bool force = false;                // devel make-mime --force
+  bool system = false;        // schema --system
+  bool annotate = false;      // schema --annotate
+  std::optional<std::string> config_file;  // schema -c FILE
+  std::optional<std::string> docs;         // schema --docs MODULE
   std::vector<std::string> positional;
 };
+
+// The commands nubo implements; any other word is "unknown command".
+constexpr std::string_view kCommands[] = {"init", "modules", "single", "status", "clean",
+                                          "query", "schema", "analyze", "devel", "features"};
+
+bool IsCommand(std::string_view c) {
+  return std::find(std::begin(kCommands), std::end(kCommands), c) != std::end(kCommands);
+}
+
+std::string CommandList() {
+  std::string out;
+  for (auto c : kCommands) out += (out.empty() ? "" : ", ") + std::string(c);
+  return out;
+}
 
 class StderrSink : public LogSink {
  public:
@@ -202,6 +236,7 @@ Result<Options> Parse(const std::vector<std::string>& args) {
     } else if (o.command.empty()) {
       if (a.rfind("-", 0) == 0) return MakeError("unknown option '" + a + "'");
       o.command = a;
+      if (!IsCommand(a)) return o;  // its options mean nothing here: "unknown command"
     } else if (a == "--local" || (a == "-l" && o.command == "init")) {
       o.local = true;
     } else if (a == "--mode" || a == "-m") {
@@ -226,6 +261,32 @@ Result<Options> Parse(const std::vector<std::string>& args) {
       auto v = take();
       if (!v) return v.error();
       o.format = *v;
+      o.format_given = true;
+    } else if ((a == "--instance-data" || a == "-i" || (a == "--infile" && o.command == "analyze")) &&
+               (o.command == "query" || o.command == "devel" || o.command == "analyze")) {
+      auto v = take();
+      if (!v) return v.error();
+      o.instance_data = *v;
+    } else if (o.command == "schema" && (a == "--config-file" || a == "-c")) {
+      auto v = take();
+      if (!v) return v.error();
+      o.config_file = *v;
+    } else if (o.command == "schema" && a == "--docs") {
+      auto v = take();
+      if (!v) return v.error();
+      o.docs = *v;
+    } else if (o.command == "devel" && (a == "--attach" || a == "-a")) {
+      auto v = take();
+      if (!v) return v.error();
+      o.attach.push_back(*v);
+    } else if (o.command == "devel" && (a == "--list-types" || a == "-l")) {
+      o.list_types = true;
+    } else if (o.command == "devel" && (a == "--force" || a == "-f")) {
+      o.force = true;
+    } else if (o.command == "schema" && a == "--system") {
+      o.system = true;
+    } else if (o.command == "schema" && a == "--annotate") {
+      o.annotate = true;
     } else if (a == "--logs" || (a == "-l" && o.command == "clean")) {
       o.logs = true;
     } else if (a == "--seed" || a == "-s") {
@@ -244,6 +305,94 @@ Result<Options> Parse(const std::vector<std::string>& args) {
   }
   if (o.command.empty()) return MakeError("a command is required");
   return o;
+}
+
+// cloud-init's render_jinja_payload, for query --format and devel render:
+// the warnings go to stderr, a failed render is an error.
+Result<std::string> RenderTemplate(const std::string& body, const Value& instance_data, const std::string& label) {
+  auto rendered = jinja::Render(body, jinja::ConvertInstanceData(instance_data));
+  if (!rendered) {
+    std::cerr << "WARNING: Ignoring jinja template for " << label << ": " << rendered.error().message << "\n";
+    return rendered;
+  }
+  std::vector<std::string> missing = jinja::MissingVariables(*rendered);
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+    std::cerr << "WARNING: Could not render jinja template variables in file '" << label << "': " << names << "\n";
+  }
+  return rendered;
+}
+
+// cloud-init devel make-mime: the attachments as one multipart/mixed
+// message, each as Python's MIMEText(content, TYPE, "utf-8") writes it.
+int MakeMime(System& sys, const Options& o, const std::function<void(const std::string&)>& print) {
+  static const char* const kTypes[] = {
+      "cloud-boothook", "cloud-config",  "cloud-config-archive", "cloud-config-jsonp",
+      "jinja2",         "part-handler",  "x-include-once-url",   "x-include-url",
+      "x-shellscript",  "x-shellscript-per-boot", "x-shellscript-per-instance", "x-shellscript-per-once"};
+  if (o.list_types) {
+    for (const char* t : kTypes) print(std::string(t) + "\n");
+    return 0;
+  }
+  if (o.attach.empty()) {
+    std::cerr << "usage: devel make-mime -a FILE:TYPE [-a ...]: at least one attachment is required\n";
+    return 2;
+  }
+  static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::random_device rd;
+  std::string digits;
+  for (int i = 0; i < 19; ++i) digits += static_cast<char>('0' + rd() % 10);
+  std::string boundary = "===============" + digits + "==";
+  std::string out = "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\nMIME-Version: 1.0\n\n";
+  std::vector<std::string> errors;
+  for (size_t i = 0; i < o.attach.size(); ++i) {
+    size_t colon = o.attach[i].rfind(':');
+    if (colon == std::string::npos) {
+      std::cerr << "error: argument -a/--attach: expected FILE:TYPE, got '" << o.attach[i] << "'\n";
+      return 2;
+    }
+    std::string file = o.attach[i].substr(0, colon), type = o.attach[i].substr(colon + 1);
+    auto content = file == "-" ? Result<std::string>(std::string(std::istreambuf_iterator<char>(std::cin), {}))
+                               : sys.ReadFile(file);
+    if (!content) {
+      std::cerr << "error: argument -a/--attach: can't open '" << file << "': " << content.error().ToString() << "\n";
+      return 2;
+    }
+    std::string ctype = "text/" + type;
+    for (char& c : ctype) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::none_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return ctype == "text/" + std::string(t); })) {
+      errors.push_back("content type '" + ctype + "' for attachment " + std::to_string(i + 1) + " may be incorrect!");
+    }
+    std::string base = file.substr(file.rfind('/') == std::string::npos ? 0 : file.rfind('/') + 1);
+    out += "--" + boundary + "\nContent-Type: text/" + type + "; charset=\"utf-8\"\nMIME-Version: 1.0\n" +
+           "Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=\"" + base + "\"\n\n";
+    const std::string& d = *content;
+    std::string line;
+    for (size_t j = 0; j < d.size(); j += 3) {
+      unsigned n = static_cast<unsigned char>(d[j]) << 16;
+      if (j + 1 < d.size()) n |= static_cast<unsigned char>(d[j + 1]) << 8;
+      if (j + 2 < d.size()) n |= static_cast<unsigned char>(d[j + 2]);
+      line += kB64[(n >> 18) & 63];
+      line += kB64[(n >> 12) & 63];
+      line += j + 1 < d.size() ? kB64[(n >> 6) & 63] : '=';
+      line += j + 2 < d.size() ? kB64[n & 63] : '=';
+      if (line.size() >= 76) {
+        out += line + "\n";
+        line.clear();
+      }
+    }
+    if (!line.empty()) out += line + "\n";
+    out += "\n";
+  }
+  out += "--" + boundary + "--\n";
+  for (const auto& e : errors) std::cerr << "WARNING: " << e << "\n";
+  if (!errors.empty() && !o.force) {
+    std::cerr << "Invalid content-types, override with --force\n";
+    return 1;
+  }
+  print(out);
+  return 0;
 }
 
 std::string ProgramName(const std::string& argv0) {
@@ -355,12 +504,9 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     RealSystem real_root("/");
     return CloudInitPer(args, real_root);
   }
-  if (args.size() >= 2 && args[1] == "devel") {
-    // cloud-init devel net-convert: offline network rendering (agent/net).
-    if (args.size() < 3 || args[2] != "net-convert") {
-      std::cerr << prog << ": devel: the only subcommand is 'net-convert'\n";
-      return 2;
-    }
+  if (args.size() >= 3 && args[1] == "devel" && args[2] == "net-convert") {
+    // cloud-init devel net-convert: offline network rendering (agent/net);
+    // the other devel subcommands are parsed below.
     std::string err;
     RealSystem host("/");
     int rc = net::NetConvertMain({args.begin() + 3, args.end()}, env.system ? *env.system : host, err);
@@ -380,6 +526,10 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     std::snprintf(buf, sizeof(buf), kUsage, prog.c_str(), kCloudInitVersion);
     print(buf);
     return 0;
+  }
+  if (o.command != "version" && !IsCommand(o.command)) {
+    std::cerr << prog << ": unknown command '" << o.command << "' (commands: " << CommandList() << ")\n";
+    return 2;
   }
   if (o.command == "version") {
     if (prog == "cloud-init") print("cloud-init " + std::string(kCloudInitVersion) + " (nubo " NUBO_VERSION ")\n");
@@ -435,6 +585,9 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
   Agent agent(*sys, log, agent_options);
 
   int rc = 0;
+  // The stage's own start/finish events, as cloud-init's reporting logs them.
+  std::string event = EventStageName(stage_name);
+  if (is_stage) log.Debug("start: " + event + ": running 'cloud-init " + stage_name + "'");
   if (o.command == "init") {
     rc = agent.Init(o.local);
   } else if (o.command == "modules") {
@@ -499,11 +652,120 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     return report.status == "error" ? 1 : 0;
   } else if (o.command == "clean") {
     return Clean(*sys, o, log);
+  } else if (o.command == "schema") {
+    int chosen = (o.config_file ? 1 : 0) + (o.system ? 1 : 0) + (o.docs ? 1 : 0);
+    if (chosen != 1) {
+      std::cerr << "Error:\nExpected one of --config-file, --system or --docs arguments\n";
+      return 1;
+    }
+    if (o.docs) {
+      std::string docs = SchemaDocs(*o.docs);
+      if (docs.empty()) {
+        std::cerr << "Error:\nInvalid --docs value '" << *o.docs << "': not one of nubo's modules\n";
+        return 1;
+      }
+      print(docs);
+      return 0;
+    }
+    std::string source = o.config_file ? *o.config_file : "system userdata";
+    std::optional<std::string> text;
+    if (o.config_file) {
+      auto t = sys->ReadFile(*o.config_file);
+      if (!t) {
+        std::cerr << "Error:\nConfigfile " << *o.config_file << " does not exist\n";
+        return 1;
+      }
+      text = *t;
+    } else {
+      std::vector<std::string> problems;
+      Paths paths = Paths::FromConfig(LoadBaseConfig(*sys, problems));
+      auto t = sys->ReadFile(paths.InstanceLink() + "/cloud-config.txt");
+      if (!t) {
+        std::cerr << "Error:\nNo cloud-config of this instance: " << paths.InstanceLink() << "/cloud-config.txt\n";
+        return 1;
+      }
+      text = *t;
+    }
+    SchemaReport report = CheckCloudConfig(*text, o.config_file ? *o.config_file : "None");
+    for (const auto& n : report.notes) std::cerr << "nubo: " << n << "\n";
+    if (o.annotate) {
+      print(AnnotateCloudConfig(*text, report));
+      if (report.errors.empty()) print("Valid cloud-config: " + source + "\n");
+      return report.errors.empty() ? 0 : 1;
+    }
+    if (!report.errors.empty()) {
+      std::string msg = "Cloud config schema errors: ";
+      for (size_t i = 0; i < report.errors.size(); ++i) {
+        msg += (i ? ", " : "") + report.errors[i].path + ": " + report.errors[i].message;
+      }
+      std::cerr << "Error:\n" << msg << "\n";
+      return 1;
+    }
+    print("Valid cloud-config: " + source + "\n");
+    return 0;
+  } else if (o.command == "analyze") {
+    std::string what = o.positional.empty() ? "" : o.positional[0];
+    if (what != "show" && what != "blame" && what != "dump") {
+      std::cerr << prog << ": analyze: usage: analyze show|blame|dump [-i LOGFILE]"
+                << (what == "boot" ? " ('boot' needs systemd's timestamps: not implemented in nubo)" : "") << "\n";
+      return 2;
+    }
+    std::string infile = o.instance_data.empty() ? Paths::kLogFile : o.instance_data;
+    auto text = sys->ReadFile(infile);
+    if (!text) {
+      std::cerr << "Error: cannot read " << infile << ": " << text.error().ToString() << "\n";
+      return 1;
+    }
+    std::vector<Event> events = ParseEvents(*text);
+    if (what == "show") print(AnalyzeShow(events));
+    else if (what == "blame") print(AnalyzeBlame(events));
+    else print(AnalyzeDump(events).dump(4) + "\n");
+    return 0;
+  } else if (o.command == "features") {
+    print("NETWORK_CONFIG_V1\nNETWORK_CONFIG_V2\n");  // cloud-init 22.4's version.FEATURES
+    return 0;
+  } else if (o.command == "devel" && !o.positional.empty() && o.positional[0] == "make-mime") {
+    return MakeMime(*sys, o, print);
+  } else if (o.command == "devel") {
+    if (o.positional.empty() || o.positional[0] != "render" || o.positional.size() != 2) {
+      std::cerr << prog << ": devel: usage: devel render USER_DATA_FILE [-i INSTANCE_DATA]"
+                << " | devel make-mime -a FILE:TYPE... [--list-types] [--force]\n";
+      return 2;
+    }
+    std::vector<std::string> problems;
+    Paths paths = Paths::FromConfig(LoadBaseConfig(*sys, problems));
+    std::string data_path = o.instance_data.empty() ? paths.RunPath("instance-data-sensitive.json") : o.instance_data;
+    auto data_text = sys->ReadFile(data_path);
+    if (!data_text && o.instance_data.empty()) data_text = sys->ReadFile(data_path = paths.RunPath("instance-data.json"));
+    if (!data_text) {
+      std::cerr << "ERROR: Missing instance-data.json file: " << data_path << "\n";
+      return 1;
+    }
+    auto user_data = sys->ReadFile(o.positional[1]);
+    if (!user_data) {
+      std::cerr << "ERROR: Missing user-data file: " << o.positional[1] << "\n";
+      return 1;
+    }
+    Value data = Value::parse(*data_text, nullptr, false);
+    std::string body;
+    if (!jinja::IsJinjaTemplate(*user_data, &body)) {
+      std::cerr << "ERROR: Cannot render from instance data due to exception: "
+                   "NotJinjaError('Payload is not a jinja template')\n";
+      return 1;
+    }
+    auto rendered = RenderTemplate(body, data.is_discarded() ? Value::object() : data, o.positional[1]);
+    if (!rendered) {
+      std::cerr << "ERROR: Unable to render user-data file: " << o.positional[1] << "\n";
+      return 1;
+    }
+    print(*rendered);
+    return 0;
   } else if (o.command == "query") {
     std::vector<std::string> problems;
     Paths paths = Paths::FromConfig(LoadBaseConfig(*sys, problems));
-    auto text = sys->ReadFile(paths.RunPath("instance-data-sensitive.json"));
-    if (!text) text = sys->ReadFile(paths.RunPath("instance-data.json"));
+    auto text = o.instance_data.empty() ? sys->ReadFile(paths.RunPath("instance-data-sensitive.json"))
+                                        : sys->ReadFile(o.instance_data);
+    if (!text && o.instance_data.empty()) text = sys->ReadFile(paths.RunPath("instance-data.json"));
     if (!text) {
       std::cerr << "ERROR: Missing instance-data file: " << paths.RunPath("instance-data.json") << "\n";
       return 1;
@@ -511,6 +773,12 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     Value data = Value::parse(*text, nullptr, false);
     if (auto ud = sys->ReadFile(paths.InstanceLink() + "/user-data.txt")) data["userdata"] = *ud;
     if (auto vd = sys->ReadFile(paths.InstanceLink() + "/vendor-data.txt")) data["vendordata"] = *vd;
+    if (o.format_given) {
+      auto rendered = RenderTemplate(o.format, data, "query commandline");
+      if (!rendered || rendered->empty()) return 1;
+      print(*rendered + "\n");
+      return 0;
+    }
     if (o.all || o.positional.empty()) {
       print(data.dump(2) + "\n");
       return 0;
@@ -523,11 +791,13 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     print(v->is_string() ? v->get<std::string>() + "\n" : v->dump(2) + "\n");
     return 0;
   } else {
-    std::cerr << prog << ": unknown command '" << o.command << "'\n";
-    std::fprintf(stderr, kUsage, prog.c_str(), kCloudInitVersion);
+    std::cerr << prog << ": command '" << o.command << "' is not handled\n";
     return 2;
   }
 
+  if (is_stage) {
+    log.Debug("finish: " + event + ": " + (rc == 0 ? "SUCCESS" : "FAIL") + ": running 'cloud-init " + stage_name + "'");
+  }
   if (o.dry_run && real != nullptr) {
     for (const auto& c : real->commands()) print("dry-run: would run: " + c + "\n");
   }

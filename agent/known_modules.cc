@@ -8,7 +8,7 @@
 
 namespace nubo::agent {
 
-const std::vector<std::string>* KnownCloudInitModuleKeys(const std::string& canonical_name) {
+const std::map<std::string, std::vector<std::string>>& KnownCloudInitModules() {
   static const std::map<std::string, std::vector<std::string>> kKnown = {
       {"ansible", {"ansible"}},
       {"apk_configure", {"apk_repos"}},
@@ -74,8 +74,13 @@ const std::vector<std::string>* KnownCloudInitModuleKeys(const std::string& cano
       {"yum_add_repo", {"yum_repos"}},
       {"zypper_add_repo", {"zypper"}},
   };
-  auto it = kKnown.find(canonical_name);
-  return it == kKnown.end() ? nullptr : &it->second;
+  return kKnown;
+}
+
+const std::vector<std::string>* KnownCloudInitModuleKeys(const std::string& canonical_name) {
+  const auto& known = KnownCloudInitModules();
+  auto it = known.find(canonical_name);
+  return it == known.end() ? nullptr : &it->second;
 }
 
 }  // namespace nubo::agent

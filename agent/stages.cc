@@ -1,5 +1,7 @@
 #include "agent/stages.h"
 
+#include "agent/analyze.h"
+
 #include <algorithm>
 #include <unistd.h>
 
@@ -287,7 +289,7 @@ Status Agent::Instancify(const InstanceData& data, Paths& paths, const Value& ba
   ds_obj["_doc"] =
       "EXPERIMENTAL: The structure and format of content scoped under the 'ds' key may change in subsequent "
       "releases of cloud-init.";
-  Value instance_data = {{"v1", v1}, {"ds", ds_obj}, {"merged_cfg", base}};
+  Value instance_data = {{"v1", v1}, {"ds", ds_obj}, {"merged_cfg", JsonCompatible(base)}};  // bytes as "ci-b64:..."
   for (auto& [k, v] : v1.items()) instance_data[k] = v;
   std::vector<std::string> b64 = data.base64_encoded_keys;
   std::sort(b64.begin(), b64.end());
@@ -359,8 +361,14 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
       else log.Info("wrote script " + Quote(path));
     }
   };
+  // "## template: jinja" parts render against the instance data written for this boot.
+  std::optional<Value> jinja_data;
+  if (auto text = sys_.ReadFile(paths.RunPath("instance-data-sensitive.json")); text) {
+    Value parsed = Value::parse(*text, nullptr, false);
+    if (!parsed.is_discarded()) jinja_data = std::move(parsed);
+  }
   auto consume = [&](const std::string& raw, const std::string& source, bool vendor) {
-    auto processed = ProcessUserData(raw, source, fetch);
+    auto processed = ProcessUserData(raw, source, fetch, jinja_data ? &*jinja_data : nullptr);
     if (!processed) {
       // cloud-init 22.4 fails the whole init stage here (a failed #include,
       // a gzip part that does not decompress). nubo records the error the
@@ -399,7 +407,7 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
     return processed->cloud_config;
   };
   user_cc = consume(data.user_data, "user-data", false);
-  std::string cc_text = "#cloud-config\n" + user_cc.dump(2) + "\n";
+  std::string cc_text = "#cloud-config\n" + DumpYaml(user_cc) + "\n";  // bytes stay !!binary
   if (Status s = sys_.WriteFile(paths.InstancePath("cloud-config.txt"), cc_text, Mode(0600)); !s.ok()) {
     log.Error(s.error().ToString());
   }
@@ -417,7 +425,7 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
       return Value::object();
     }
     Value cc = consume(*raw, source, true);
-    (void)sys_.WriteFile(paths.InstancePath(cc_file), "#cloud-config\n" + cc.dump(2) + "\n", Mode(0600));
+    (void)sys_.WriteFile(paths.InstancePath(cc_file), "#cloud-config\n" + DumpYaml(cc) + "\n", Mode(0600));
     return cc;
   };
   vendor_cc = vendor(data.vendor_data, "vendor-data", "vendor_data", "vendor-cloud-config.txt");
@@ -702,6 +710,10 @@ void Agent::RunOne(const ModuleSpec& spec, std::optional<Frequency> override_fre
   }
   ModuleContext ctx{name,  merged, instance, sys_, mlog, paths, freq, options_.dry_run,
                     options_.console, NUBO_VERSION};
+  // cloud-init's reporting events, for `analyze` (agent/analyze.h).
+  std::string event = EventStageName(log_.prefix()) + "/config-" + name;
+  log_.Debug("start: " + event + ": running config-" + name + " with frequency " +
+             std::string(FrequencyName(freq)));
   double start = sys_.Uptime();
   Status status;
   try {
@@ -713,6 +725,8 @@ void Agent::RunOne(const ModuleSpec& spec, std::optional<Frequency> override_fre
   if (sem) {
     if (Status s = sys_.Remove(running); !s.ok()) mlog.Warning("cannot remove " + s.error().ToString());
   }
+  log_.Debug("finish: " + event + ": " +
+             (status.ok() ? "SUCCESS: config-" + name + " ran successfully" : "FAIL: running config-" + name + " failed"));
   char took[32];
   std::snprintf(took, sizeof(took), "%.3f", sys_.Uptime() - start);
   if (!status.ok()) {

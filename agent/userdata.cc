@@ -16,6 +16,8 @@
 
 #include "agent/userdata.h"
 
+#include "agent/jinja.h"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -778,7 +780,8 @@ class Processor {
 
 class Handlers {
  public:
-  Handlers(std::string_view source, ProcessedUserData& out) : source_(source), out_(out) {}
+  Handlers(std::string_view source, ProcessedUserData& out, const Value* jinja_vars)
+      : source_(source), out_(out), jinja_vars_(jinja_vars) {}
 
   void Handle(const Part& part) {
     const std::string label =
@@ -804,7 +807,7 @@ class Handlers {
       if (StartsWith(body, "#cloud-boothook")) body.erase(0, 15);
       AddScript(out_.boothooks, CleanFilename(part.filename), std::string(LStrip(body)), label);
     } else if (t == "text/jinja2") {
-      Warn(label + ": '## template: jinja' user-data is not supported yet, skipping");
+      Jinja(part, label);
     } else if (t == "text/part-handler") {
       Warn(label + ": '#part-handler' (Python part handlers) is not supported, skipping");
     } else if (part.payload.empty()) {
@@ -819,6 +822,42 @@ class Handlers {
   }
 
  private:
+  // handlers/jinja_template.py: render against the instance data, then
+  // hand the result to the cloud-config or shell-script handler.
+  void Jinja(const Part& part, const std::string& label) {
+    std::string body;
+    if (!jinja::IsJinjaTemplate(part.payload, &body)) {
+      Warn(label + ": text/jinja2 part does not start with '## template: jinja', skipping");
+      return;
+    }
+    if (!jinja_vars_) {
+      Warn(label + ": Cannot render jinja template vars. Instance data not yet present, skipping");
+      return;
+    }
+    auto rendered = jinja::Render(body, *jinja_vars_);
+    if (!rendered) {
+      Warn("Ignoring jinja template for " + label + ": " + rendered.error().message);
+      return;
+    }
+    std::vector<std::string> missing = jinja::MissingVariables(*rendered);
+    if (!missing.empty()) {
+      std::string names;
+      for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+      Warn("Could not render jinja template variables in " + label + ": " + names);
+    }
+    if (rendered->empty()) return;
+    std::string subtype = TypeFromStartsWith(*rendered).value_or("text/plain");
+    if (subtype != "text/cloud-config" && subtype != "text/cloud-config-jsonp" && subtype != "text/x-shellscript") {
+      Warn("Ignoring jinja template for " + label + ". Could not find supported sub-handler for type " +
+           subtype);
+      return;
+    }
+    Part sub = part;
+    sub.content_type = subtype;
+    sub.payload = std::move(*rendered);
+    Handle(sub);
+  }
+
   // handlers/cloud_config.py: CloudConfigPartHandler._merge_part.
   void CloudConfig(const Part& part, const std::string& label) {
     auto parsed = ParseYaml(part.payload, label);
@@ -897,6 +936,7 @@ class Handlers {
 
   std::string source_;
   ProcessedUserData& out_;
+  const Value* jinja_vars_;
 };
 
 // ---------------------------------------------------------------- output
@@ -1007,12 +1047,14 @@ std::string BuildMime(const std::vector<Part>& parts) {
 }  // namespace
 
 Result<ProcessedUserData> ProcessUserData(std::string_view raw, std::string_view source_name,
-                                          const IncludeFetcher& fetch) {
+                                          const IncludeFetcher& fetch, const Value* instance_data) {
   ProcessedUserData out;
   Processor processor(source_name, fetch, out);
   processor.ProcessBlob(raw, 0, true);
   if (processor.failed()) return *processor.fatal();
-  Handlers handlers(source_name, out);
+  Value jinja_vars;
+  if (instance_data) jinja_vars = jinja::ConvertInstanceData(*instance_data);
+  Handlers handlers(source_name, out, instance_data ? &jinja_vars : nullptr);
   for (const Part& part : processor.parts()) handlers.Handle(part);
   out.processed_mime = BuildMime(processor.parts());
   return out;

@@ -8,7 +8,8 @@
 // Handles: gzip (by magic), MIME multipart, #cloud-config, #! scripts,
 // text/x-shellscript-per-{boot,instance,once}, #cloud-boothook /
 // text/cloud-boothook, #include / text/x-include-url (through `fetch`),
-// multiple cloud-config parts merged with cloud-init's default merge and
+// "## template: jinja" / text/jinja2 (agent/jinja.h), multiple
+// cloud-config parts merged with cloud-init's default merge and
 // their merge_how / merge_type.
 #pragma once
 
@@ -46,7 +47,12 @@ using IncludeFetcher = std::function<Result<std::string>(const std::string& url)
 // Errors: a failed #include fetch or an undecompressable gzip MIME part
 // fail all of the user-data, as in cloud-init 22.4.2, where
 // features.ERROR_ON_USER_DATA_FAILURE is True.
+// `instance_data` (instance-data-sensitive.json as written for this boot)
+// renders "## template: jinja" parts as cloud-init's jinja handler does:
+// the rendered text is handled as the cloud-config or shell script it
+// starts as; without instance data such parts are skipped with a warning.
 Result<ProcessedUserData> ProcessUserData(std::string_view raw, std::string_view source_name,
-                                          const IncludeFetcher& fetch);
+                                          const IncludeFetcher& fetch,
+                                          const Value* instance_data = nullptr);
 
 }  // namespace nubo::agent

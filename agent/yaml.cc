@@ -63,60 +63,290 @@ const std::regex& IntRe() {
 }
 const std::regex& FloatRe() {
   static const std::regex re(
-      "[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?|\\.[0-9_]+(?:[eE][-+][0-9]+)?|"
+      "[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?|\\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|"
       "[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN)");
   return re;
 }
 
-Value ResolveInt(std::string_view text) {
-  std::string s = StripUnderscores(text);
-  bool negative = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    negative = s[0] == '-';
-    s.erase(0, 1);
+// The implicit timestamp resolver's pattern (resolver.py).
+const std::regex& TimestampRe() {
+  static const std::regex re(
+      "[0-9]{4}-[0-9]{2}-[0-9]{2}|"
+      "[0-9]{4}-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9]{2}:[0-9]{2}(?:\\.[0-9]*)?"
+      "(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9]{2})?))?");
+  return re;
+}
+
+// ---- Construction of tagged nodes, as PyYAML's SafeConstructor does it
+// (plus cloud-init's !!python/unicode). Each returns the message of
+// PyYAML's ConstructorError (or of the Python exception it raises) without
+// a position; the caller adds the node's file, line and column.
+
+constexpr std::string_view kTagPrefix = "tag:yaml.org,2002:";
+
+bool IsTag(const std::string& tag, std::string_view name) {
+  return tag.size() == kTagPrefix.size() + name.size() && tag.compare(0, kTagPrefix.size(), kTagPrefix) == 0 &&
+         tag.compare(kTagPrefix.size(), std::string::npos, name) == 0;
+}
+
+std::string NoConstructor(const std::string& tag) {
+  return "could not determine a constructor for the tag '" + tag + "'";
+}
+
+// resolver.py's implicit resolvers for a plain scalar, in their order.
+std::string ImplicitTag(const std::string& s) {
+  auto tag = [](std::string_view name) { return std::string(kTagPrefix) + std::string(name); };
+  if (s.empty()) return tag("null");
+  char c = s[0];
+  if (std::string_view("yYnNtTfFoO").find(c) != std::string_view::npos && std::regex_match(s, BoolRe())) {
+    return tag("bool");
   }
-  if (s == "0") return int64_t{0};
-  if (s.rfind("0b", 0) == 0) return ParseIntBase(negative, s.substr(2), 2);
-  if (s.rfind("0x", 0) == 0) return ParseIntBase(negative, s.substr(2), 16);
-  if (s[0] == '0') return ParseIntBase(negative, s.substr(1), 8);
+  bool digit = std::isdigit(static_cast<unsigned char>(c)) != 0;
+  if ((digit || c == '-' || c == '+' || c == '.') && std::regex_match(s, FloatRe())) return tag("float");
+  if ((digit || c == '-' || c == '+') && std::regex_match(s, IntRe())) return tag("int");
+  if (s == "<<") return tag("merge");
+  if ((c == '~' || c == 'n' || c == 'N') && (s == "~" || s == "null" || s == "Null" || s == "NULL")) {
+    return tag("null");
+  }
+  if (digit && std::regex_match(s, TimestampRe())) return tag("timestamp");
+  if (s == "=") return tag("value");
+  return tag("str");
+}
+
+// Python's int(s, base) after construct_yaml_int removed sign and
+// underscores: the base's own prefix is allowed, surrounding whitespace too.
+Result<Value> PyInt(bool negative, std::string s, int base) {
+  std::string shown = s;
+  size_t b = s.find_first_not_of(" \t\r\n\f\v"), e = s.find_last_not_of(" \t\r\n\f\v");
+  s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
+  if (s.size() > 2 && s[0] == '0') {
+    char p = static_cast<char>(std::tolower(static_cast<unsigned char>(s[1])));
+    if ((base == 2 && p == 'b') || (base == 8 && p == 'o') || (base == 16 && p == 'x')) s.erase(0, 2);
+  }
+  bool ok = !s.empty();
+  for (char ch : s) {
+    int d = std::isdigit(static_cast<unsigned char>(ch)) ? ch - '0'
+            : std::isalpha(static_cast<unsigned char>(ch)) ? std::tolower(static_cast<unsigned char>(ch)) - 'a' + 10
+                                                           : 99;
+    if (d >= base) ok = false;
+  }
+  if (!ok) return MakeError("invalid literal for int() with base " + std::to_string(base) + ": '" + shown + "'");
+  return ParseIntBase(negative, s, base);
+}
+
+// construct_yaml_int, on any text (an explicit !!int may hold anything).
+Result<Value> ConstructInt(std::string_view text) {
+  std::string s = StripUnderscores(text);
+  if (s.empty()) return MakeError("string index out of range");
+  bool negative = s[0] == '-';
+  if (s[0] == '-' || s[0] == '+') s.erase(0, 1);
+  if (s == "0") return Value(int64_t{0});
+  if (s.rfind("0b", 0) == 0) return PyInt(negative, s.substr(2), 2);
+  if (s.rfind("0x", 0) == 0) return PyInt(negative, s.substr(2), 16);
+  if (!s.empty() && s[0] == '0') return PyInt(negative, s, 8);
   if (s.find(':') != std::string::npos) {  // sexagesimal: 1:30 == 90
     int64_t value = 0;
     size_t start = 0;
-    while (start <= s.size()) {
+    while (true) {
       size_t colon = s.find(':', start);
-      std::string part = s.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-      value = value * 60 + std::stoll(part);
+      auto part = PyInt(false, s.substr(start, colon == std::string::npos ? std::string::npos : colon - start), 10);
+      if (!part) return part;
+      value = value * 60 + part->get<int64_t>();
       if (colon == std::string::npos) break;
       start = colon + 1;
     }
-    return negative ? -value : value;
+    return Value(negative ? -value : value);
   }
-  return ParseIntBase(negative, s, 10);
+  return PyInt(negative, s, 10);
 }
 
-Value ResolveFloat(std::string_view text) {
-  std::string s = StripUnderscores(text);
-  std::string lower;
-  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  double sign = 1;
-  if (!lower.empty() && (lower[0] == '-' || lower[0] == '+')) {
-    if (lower[0] == '-') sign = -1;
-    lower.erase(0, 1);
+// Python's float(s): decimal forms, inf/infinity/nan; no hex.
+Result<double> PyFloat(const std::string& s) {
+  static const std::regex re(
+      "[ \t\r\n]*[-+]?(?:(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf|infinity|nan)[ \t\r\n]*",
+      std::regex::icase);
+  if (!std::regex_match(s, re)) return MakeError("could not convert string to float: '" + s + "'");
+  std::string t = s;
+  for (char& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (t.find("nan") != std::string::npos) return std::numeric_limits<double>::quiet_NaN();
+  if (t.find("inf") != std::string::npos) {
+    return t.find('-') != std::string::npos ? -std::numeric_limits<double>::infinity()
+                                           : std::numeric_limits<double>::infinity();
   }
-  if (lower == ".inf") return sign * std::numeric_limits<double>::infinity();
-  if (lower == ".nan") return std::numeric_limits<double>::quiet_NaN();
-  if (lower.find(':') != std::string::npos) {
+  return std::strtod(t.c_str(), nullptr);
+}
+
+// construct_yaml_float.
+Result<Value> ConstructFloat(std::string_view text) {
+  std::string s = StripUnderscores(text);
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (s.empty()) return MakeError("string index out of range");
+  double sign = s[0] == '-' ? -1 : 1;
+  if (s[0] == '-' || s[0] == '+') s.erase(0, 1);
+  if (s == ".inf") return Value(sign * std::numeric_limits<double>::infinity());
+  if (s == ".nan") return Value(std::numeric_limits<double>::quiet_NaN());
+  if (s.find(':') != std::string::npos) {
     double value = 0;
     size_t start = 0;
     while (true) {
-      size_t colon = lower.find(':', start);
-      value = value * 60 + std::stod(lower.substr(start, colon - start));
+      size_t colon = s.find(':', start);
+      auto part = PyFloat(s.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+      if (!part) return part.error();
+      value = value * 60 + *part;
       if (colon == std::string::npos) break;
       start = colon + 1;
     }
-    return sign * value;
+    return Value(sign * value);
   }
-  return sign * std::stod(lower);
+  auto v = PyFloat(s);
+  if (!v) return v.error();
+  return Value(sign * *v);
+}
+
+// construct_yaml_binary: base64.decodebytes (binascii.a2b_base64, not
+// strict: characters outside the alphabet are skipped).
+Result<Value> ConstructBinary(std::string_view text) {
+  for (char ch : text) {
+    if (static_cast<unsigned char>(ch) >= 0x80) {
+      return MakeError("failed to convert base64 data into ascii: 'ascii' codec can't encode character");
+    }
+  }
+  auto sextet = [](char ch) -> int {
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+') return 62;
+    if (ch == '/') return 63;
+    return -1;
+  };
+  std::vector<uint8_t> out;
+  unsigned acc = 0;
+  int quad = 0, pads = 0, data_chars = 0;
+  for (char ch : text) {
+    if (ch == '=') {
+      // A pad ends the data once the group holds at least two characters.
+      if (quad >= 2 && quad + ++pads >= 4) {
+        quad = 0;
+        break;
+      }
+      continue;
+    }
+    int v = sextet(ch);
+    if (v < 0) continue;
+    pads = 0;
+    ++data_chars;
+    acc = (acc << 6) | static_cast<unsigned>(v);
+    ++quad;  // a byte is complete after the 2nd, 3rd and 4th character
+    if (quad == 2) out.push_back(static_cast<uint8_t>(acc >> 4));
+    if (quad == 3) out.push_back(static_cast<uint8_t>(acc >> 2));
+    if (quad == 4) {
+      out.push_back(static_cast<uint8_t>(acc));
+      acc = 0;
+      quad = 0;
+    }
+  }
+  if (quad == 1) {
+    return MakeError("failed to decode base64 data: Invalid base64-encoded string: number of data characters (" +
+                     std::to_string(data_chars) + ") cannot be 1 more than a multiple of 4");
+  }
+  if (quad != 0) return MakeError("failed to decode base64 data: Incorrect padding");
+  return Value::binary(std::move(out));
+}
+
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+std::string TwoDigits(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+
+// construct_yaml_timestamp. Python's datetime.date / datetime.datetime
+// become their str(): "2001-12-14", "2001-12-14 21:59:43.100000-05:00".
+Result<Value> ConstructTimestamp(const std::string& text) {
+  static const std::regex re(
+      "([0-9]{4})-([0-9][0-9]?)-([0-9][0-9]?)"
+      "(?:(?:[Tt]|[ \t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\\.([0-9]*))?"
+      "(?:[ \t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?)?");
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) return MakeError("'NoneType' object has no attribute 'groupdict'");
+  int year = std::stoi(m[1]), month = std::stoi(m[2]), day = std::stoi(m[3]);
+  if (year < 1) return MakeError("year " + std::to_string(year) + " is out of range");
+  if (month < 1 || month > 12) return MakeError("month must be in 1..12");
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int month_days = kDays[month - 1] + (month == 2 && IsLeap(year) ? 1 : 0);
+  if (day < 1 || day > month_days) return MakeError("day is out of range for month");
+  std::string out = std::string(4 - std::min<size_t>(4, std::to_string(year).size()), '0') +
+                    std::to_string(year) + "-" + TwoDigits(month) + "-" + TwoDigits(day);
+  if (!m[4].matched) return Value(out);
+  int hour = std::stoi(m[4]), minute = std::stoi(m[5]), second = std::stoi(m[6]);
+  if (hour > 23) return MakeError("hour must be in 0..23");
+  if (minute > 59) return MakeError("minute must be in 0..59");
+  if (second > 59) return MakeError("second must be in 0..59");
+  out += " " + TwoDigits(hour) + ":" + TwoDigits(minute) + ":" + TwoDigits(second);
+  if (m[7].matched && m[7].length() > 0) {
+    std::string fraction = m[7].str().substr(0, 6);
+    fraction.resize(6, '0');
+    if (fraction != "000000") out += "." + fraction;
+  }
+  if (m[9].matched) {
+    int tz_hour = std::stoi(m[10]), tz_minute = m[11].matched ? std::stoi(m[11]) : 0;
+    int offset = tz_hour * 60 + tz_minute;  // minutes
+    if (offset >= 24 * 60) {
+      return MakeError("offset must be a timedelta strictly between -timedelta(hours=24) and "
+                       "timedelta(hours=24)");
+    }
+    out += std::string(offset == 0 ? "+" : m[9].str()) + TwoDigits(offset / 60) + ":" + TwoDigits(offset % 60);
+  } else if (m[8].matched) {
+    out += "+00:00";
+  }
+  return Value(out);
+}
+
+// Constructs a scalar whose tag is known (explicit, or resolved).
+Result<Value> ConstructScalar(const std::string& tag, const std::string& text) {
+  if (IsTag(tag, "str") || IsTag(tag, "python/unicode")) return Value(text);
+  if (IsTag(tag, "null")) return Value(nullptr);
+  if (IsTag(tag, "bool")) {
+    std::string lower;
+    for (char ch : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (lower == "yes" || lower == "true" || lower == "on") return Value(true);
+    if (lower == "no" || lower == "false" || lower == "off") return Value(false);
+    return MakeError("'" + lower + "'");  // bool_values[value.lower()]: KeyError
+  }
+  if (IsTag(tag, "int")) return ConstructInt(text);
+  if (IsTag(tag, "float")) return ConstructFloat(text);
+  if (IsTag(tag, "binary")) return ConstructBinary(text);
+  if (IsTag(tag, "timestamp")) return ConstructTimestamp(text);
+  if (IsTag(tag, "seq")) return MakeError("expected a sequence node, but found scalar");
+  if (IsTag(tag, "map") || IsTag(tag, "set")) return MakeError("expected a mapping node, but found scalar");
+  if (IsTag(tag, "omap")) return MakeError("while constructing an ordered map, expected a sequence, but found scalar");
+  if (IsTag(tag, "pairs")) return MakeError("while constructing pairs, expected a sequence, but found scalar");
+  return MakeError(NoConstructor(tag));
+}
+
+// The tag of a sequence node, checked: "" for a plain list, "omap" or
+// "pairs" for a list of single-key mappings turned into [key, value] pairs.
+Result<std::string> SequenceKind(const std::string& tag) {
+  if (tag.empty() || tag == "!" || IsTag(tag, "seq")) return std::string();
+  if (IsTag(tag, "omap")) return std::string("omap");
+  if (IsTag(tag, "pairs")) return std::string("pairs");
+  if (IsTag(tag, "map") || IsTag(tag, "set")) return MakeError("expected a mapping node, but found sequence");
+  if (IsTag(tag, "str") || IsTag(tag, "python/unicode") || IsTag(tag, "null") || IsTag(tag, "bool") ||
+      IsTag(tag, "int") || IsTag(tag, "float") || IsTag(tag, "binary") || IsTag(tag, "timestamp")) {
+    return MakeError("expected a scalar node, but found sequence");
+  }
+  return MakeError(NoConstructor(tag));
+}
+
+// The tag of a mapping node, checked: "" for a dict, "set" for !!set.
+Result<std::string> MappingKind(const std::string& tag) {
+  if (tag.empty() || tag == "!" || IsTag(tag, "map")) return std::string();
+  if (IsTag(tag, "set")) return std::string("set");
+  if (IsTag(tag, "omap")) return MakeError("while constructing an ordered map, expected a sequence, but found mapping");
+  if (IsTag(tag, "pairs")) return MakeError("while constructing pairs, expected a sequence, but found mapping");
+  if (IsTag(tag, "seq")) return MakeError("expected a sequence node, but found mapping");
+  if (IsTag(tag, "str") || IsTag(tag, "python/unicode") || IsTag(tag, "null") || IsTag(tag, "bool") ||
+      IsTag(tag, "int") || IsTag(tag, "float") || IsTag(tag, "binary") || IsTag(tag, "timestamp")) {
+    return MakeError("expected a scalar node, but found mapping");
+  }
+  return MakeError(NoConstructor(tag));
 }
 
 class EventParser {
@@ -199,20 +429,15 @@ class EventParser {
         std::string tag = Str(sc.tag);
         std::string anchor = Str(sc.anchor);
         if (Status s = Count(1, sc.length, event_.start_mark); !s.ok()) return s.error();
-        Value v;
         if (tag.empty() || tag == "!") {
-          v = sc.plain_implicit && sc.style == YAML_PLAIN_SCALAR_STYLE ? ResolvePlainScalar(text) : Value(text);
-        } else if (tag == "tag:yaml.org,2002:str") {
-          v = text;
-        } else if (tag == "tag:yaml.org,2002:int") {
-          v = ResolveInt(text);
-        } else if (tag == "tag:yaml.org,2002:float") {
-          v = ResolveFloat(text);
-        } else if (tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
-          v = ResolvePlainScalar(text);
-        } else {
-          return At(event_.start_mark, "could not determine a constructor for the tag '" + tag + "'");
+          // As PyYAML's parser: a plain scalar, or any scalar tagged "!", is
+          // resolved implicitly; other untagged ones are strings.
+          bool implicit = tag == "!" || (sc.plain_implicit && sc.style == YAML_PLAIN_SCALAR_STYLE);
+          tag = implicit ? ImplicitTag(text) : std::string(kTagPrefix) + "str";
         }
+        auto constructed = ConstructScalar(tag, text);
+        if (!constructed) return At(event_.start_mark, constructed.error().message);
+        Value v = std::move(*constructed);
         if (!anchor.empty()) {
           anchors_[anchor] = v;
           anchor_sizes_[anchor] = Size{1, sc.length};
@@ -222,15 +447,35 @@ class EventParser {
       }
       case YAML_SEQUENCE_START_EVENT: {
         std::string anchor = Str(event_.data.sequence_start.anchor);
+        yaml_mark_t mark = event_.start_mark;
+        auto kind = SequenceKind(Str(event_.data.sequence_start.tag));
+        if (!kind) return At(mark, kind.error().message);
+        std::vector<yaml_mark_t> item_marks;
         Value list = Value::array();
         Size before = total_;
         Nesting nesting(depth_);
         if (Status s = Enter(); !s.ok()) return s.error();
         if (Status s = Next(); !s.ok()) return s.error();
         while (event_.type != YAML_SEQUENCE_END_EVENT) {
+          item_marks.push_back(event_.start_mark);
           auto item = ParseNode();
           if (!item) return item;
           list.push_back(std::move(*item));
+        }
+        if (!kind->empty()) {  // !!omap, !!pairs: [key, value] pairs, in order
+          for (size_t i = 0; i < list.size(); ++i) {
+            Value& item = list[i];
+            std::string context = std::string("while constructing ") + (*kind == "omap" ? "an ordered map" : "pairs");
+            if (!item.is_object()) {
+              return At(item_marks[i], context + ", expected a mapping of length 1, but found " +
+                                           (item.is_array() ? "sequence" : "scalar"));
+            }
+            if (item.size() != 1) {
+              return At(item_marks[i], context + ", expected a single mapping item, but found " +
+                                           std::to_string(item.size()) + " items");
+            }
+            item = Value::array({item.begin().key(), item.begin().value()});
+          }
         }
         if (!anchor.empty()) {
           anchors_[anchor] = list;
@@ -241,6 +486,9 @@ class EventParser {
       }
       case YAML_MAPPING_START_EVENT: {
         std::string anchor = Str(event_.data.mapping_start.anchor);
+        auto kind = MappingKind(Str(event_.data.mapping_start.tag));
+        if (!kind) return At(event_.start_mark, kind.error().message);
+        Value set_members = Value::array();  // !!set: its keys, in order
         Value map = Value::object();
         std::vector<Value> merges;  // "<<" sources, in order
         Size before = total_;
@@ -252,8 +500,12 @@ class EventParser {
                           event_.data.scalar.length == 2 &&
                           std::string_view(reinterpret_cast<const char*>(event_.data.scalar.value), 2) == "<<";
           yaml_mark_t key_mark = event_.start_mark;
-          auto key = ParseNode();
+          // A "<<" key is the merge tag: no value of its own to construct.
+          Result<Value> key = is_merge ? Result<Value>(Value("<<")) : ParseNode();
           if (!key) return key;
+          if (is_merge) {
+            if (Status s = Next(); !s.ok()) return s.error();
+          }
           auto value = ParseNode();
           if (!value) return value;
           if (is_merge) {
@@ -269,6 +521,9 @@ class EventParser {
             continue;
           }
           if (key->is_object() || key->is_array()) return At(key_mark, "found unhashable key");
+          if (*kind == "set" && std::find(set_members.begin(), set_members.end(), *key) == set_members.end()) {
+            set_members.push_back(*key);
+          }
           std::string name = key->is_string() ? key->get<std::string>() : PyStr(*key);
           map[name] = std::move(*value);  // a repeated key: the last one wins, as in PyYAML
         }
@@ -279,6 +534,7 @@ class EventParser {
             if (!map.contains(it.key())) map[it.key()] = it.value();
           }
         }
+        if (*kind == "set") map = std::move(set_members);  // a set is the list of its members
         if (!anchor.empty()) {
           anchors_[anchor] = map;
           anchor_sizes_[anchor] = total_ - before;
@@ -331,22 +587,9 @@ class EventParser {
 }  // namespace
 
 Value ResolvePlainScalar(std::string_view text) {
-  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
-  char c = text[0];
-  bool could_be_number = std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.';
   std::string s(text);
-  if (could_be_number) {
-    if (std::regex_match(s, IntRe())) return ResolveInt(s);
-    if (std::regex_match(s, FloatRe())) return ResolveFloat(s);
-    return s;
-  }
-  if (std::regex_match(s, BoolRe())) {
-    char first = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (first == 'y' || first == 't') return true;
-    if (first == 'n' || first == 'f') return false;
-    return s.size() == 2;  // "on" vs "off"
-  }
-  return s;
+  auto v = ConstructScalar(ImplicitTag(s), s);
+  return v ? std::move(*v) : Value(s);  // "=", "<<" and impossible dates stay text
 }
 
 Result<Value> ParseYaml(std::string_view text, std::string_view source_name) {
@@ -368,11 +611,53 @@ std::string TypeName(const Value& v) {
   }
 }
 
+Value BytesValue(std::string_view bytes) {
+  return Value::binary(Value::binary_t::container_type(bytes.begin(), bytes.end()));
+}
+
+std::string BytesOf(const Value& v) {
+  const auto& b = v.get_binary();
+  return std::string(b.begin(), b.end());
+}
+
+namespace {
+// Python's repr() of bytes: b'hi\n\x00'.
+std::string PyBytesRepr(const Value::binary_t& bytes) {
+  bool has_single = std::find(bytes.begin(), bytes.end(), '\'') != bytes.end();
+  bool has_double = std::find(bytes.begin(), bytes.end(), '"') != bytes.end();
+  char quote = has_single && !has_double ? '"' : '\'';
+  std::string out = "b";
+  out += quote;
+  static const char kHex[] = "0123456789abcdef";
+  for (uint8_t c : bytes) {
+    if (c == quote || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += quote;
+  return out;
+}
+}  // namespace
+
 std::string PyStr(const Value& v) {
   switch (v.type()) {
     case Value::value_t::null: return "None";
     case Value::value_t::boolean: return v.get<bool>() ? "True" : "False";
     case Value::value_t::string: return v.get<std::string>();
+    case Value::value_t::binary: return PyBytesRepr(v.get_binary());
     case Value::value_t::number_float: {
       std::string s = v.dump();
       if (s.find_first_of(".en") == std::string::npos) s += ".0";

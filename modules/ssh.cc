@@ -88,15 +88,16 @@ Status WriteSuppliedKeys(ModuleContext& ctx, const Value& keys) {
                       " ssh_keys entry: \"" + key + "\"");
       continue;
     }
-    if (!it.value().is_string()) {
+    if (!it.value().is_string() && !it.value().is_binary()) {  // bytes: a YAML !!binary
       return MakeError("expected str, got " + TypeName(it.value()), "ssh_keys." + key);
     }
+    std::string text = it.value().is_string() ? it.value().get<std::string>() : BytesOf(it.value());
     std::string path = KeyFile(type) + (kind == "public"        ? ".pub"
                                         : kind == "certificate" ? "-cert.pub"
                                                                 : "");
     WriteOptions o;
     o.mode = 0600;
-    if (Status s = ctx.sys.WriteFile(path, it.value().get<std::string>(), o); !s.ok()) {
+    if (Status s = ctx.sys.WriteFile(path, text, o); !s.ok()) {
       Error e = s.error();
       e.key = "ssh_keys." + key;
       return e;

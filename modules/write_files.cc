@@ -7,6 +7,7 @@
 //   write_files:
 //     - path: /etc/motd
 //       content: H4sIA...            # encoding: gz+b64, b64, gz, text/plain
+//                                    # (or bytes: content: !!binary H4sIA...)
 //       encoding: gz+b64
 //       owner: root:adm             # default root:root
 //       permissions: '0640'         # or 0640 (YAML 1.1 octal int); default 0644
@@ -236,11 +237,12 @@ Result<FileEntry> ParseEntry(const Value& f, const std::string& key, Plan& plan)
                             ", assuming text/plain");
   }
 
+  // cloud-init accepts str or bytes (a YAML !!binary) and decodes either.
   const Value& content = Get(f, "content");
-  if (!content.is_null() && !content.is_string()) {
+  if (!content.is_null() && !content.is_string() && !content.is_binary()) {
     return MakeError("expected str, got " + TypeName(content), key + ".content");
   }
-  entry.content = content.is_string() ? content.get<std::string>() : "";
+  entry.content = content.is_string() ? content.get<std::string>() : content.is_binary() ? BytesOf(content) : "";
   if (b64) {
     auto decoded = DecodeBase64(entry.content);
     if (!decoded)

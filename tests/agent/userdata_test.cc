@@ -158,7 +158,7 @@ const FixtureCase kFixtureCases[] = {
       "user-data part 'part-004': empty cloud-config, skipping",
       "user-data part 'part-005': Merge-Type header: merge type 'dict' is not in the form "
       "name(option,...), skipping this cloud-config part",
-      "user-data part 'part-006': '## template: jinja' user-data is not supported yet, skipping",
+      "user-data part 'part-006': Cannot render jinja template vars. Instance data not yet present, skipping",
       "user-data part 'part-007': '#part-handler' (Python part handlers) is not supported, "
       "skipping"}},
     {"archive.txt",
@@ -294,7 +294,7 @@ const InlineCase kInlineCases[] = {
      "## template: jinja\n#cloud-config\nhostname: {{ v1.local_hostname }}\n",
      "{}",
      {},
-     {"user-data: '## template: jinja' user-data is not supported yet, skipping"}},
+     {"user-data: Cannot render jinja template vars. Instance data not yet present, skipping"}},
     {"PartHandler",
      "#part-handler\ndef list_types():\n  return []\n",
      "{}",

@@ -87,6 +87,34 @@ TEST_F(WriteFilesTest, AllEncodings) {
   EXPECT_TRUE(sys_.owners().count("/etc/c/plain") == 0) << "default owner: the writer, root";
 }
 
+// cloud-init's own write_files documentation example: a gzip'd script as
+// YAML !!binary bytes (with encoding: gzip), and bytes written as they are.
+TEST_F(WriteFilesTest, BinaryContentFromYamlTag) {
+  Status s = RunWith(R"(write_files:
+  - encoding: gzip
+    content: !!binary |
+        H4sIAIDb/U8C/1NW1E/KzNMvzuBKTc7IV8hIzcnJVyjPL8pJ4QIA6N+MVxsAAAA=
+    path: /usr/bin/hello
+    permissions: '0755'
+  - path: /etc/raw.bin
+    content: !!binary AAEC/w==
+  - path: /etc/b64-of-bytes
+    encoding: b64
+    content: !!binary aGVsbA==
+)");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(sys_.Read("/usr/bin/hello"), "#!/bin/sh\necho hello world\n");
+  EXPECT_EQ(sys_.Read("/etc/raw.bin"), std::string("\x00\x01\x02\xff", 4));
+  // b64 applied to the bytes' text, as base64.b64decode(bytes) does.
+  EXPECT_EQ(sys_.Read("/etc/b64-of-bytes"), "\x85\xe9\x65");
+}
+
+TEST_F(WriteFilesTest, ContentOfAnotherTypeNamesTheKey) {
+  Status s = RunWith("write_files:\n  - {path: /etc/x, content: [1]}\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().ToString(), "write_files[0].content: expected str, got list");
+}
+
 TEST_F(WriteFilesTest, RawGzipContent) {
   // What a YAML !!binary value gives cloud-init: the gzip bytes themselves.
   const char gz[] =

@@ -188,7 +188,8 @@ class Scenario:
 
 
 def load_scenarios(only):
-    root = os.path.join(COMPAT, "scenarios")
+    # NUBO_COMPAT_SCENARIOS: another scenarios directory (examples/run uses it).
+    root = os.environ.get("NUBO_COMPAT_SCENARIOS") or os.path.join(COMPAT, "scenarios")
     names = sorted(n for n in os.listdir(root) if os.path.isdir(os.path.join(root, n)))
     if only:
         wanted = [p for o in only for p in o.split(",")]
