@@ -39,7 +39,7 @@ const char kUsage[] =
     "  modules --mode config|final|init   run a module section; --list shows it\n"
     "  single --name M [--frequency F]    run one module (F: instance, always, once)\n"
     "  status [--wait] [--long] [--format tabular|json]\n"
-    "  clean [--logs] [--seed] [--machine-id]\n"
+    "  clean [--logs] [--seed] [--machine-id] [--configs all|ssh_config|network ...]\n"
     "  query [KEY] [--all] [--format T]   print instance data (dotted KEY, or a Jinja template T)\n"
     "  devel render FILE [-i DATA]        render a '## template: jinja' user-data file\n"
     "  devel make-mime -a FILE:TYPE...    a multipart user-data of the files [--list-types]\n"
@@ -76,6 +76,7 @@ struct Options {
   bool logs = false;
   bool seed = false;
   bool machine_id = false;
+  std::vector<std::string> configs;  // clean --configs
   bool all = false;
   bool format_given = false;
   std::string instance_data;  // query/devel render -i FILE
@@ -293,6 +294,15 @@ Result<Options> Parse(const std::vector<std::string>& args) {
       o.seed = true;
     } else if (a == "--machine-id") {
       o.machine_id = true;
+    } else if (a == "--configs" || (a == "-c" && o.command == "clean")) {
+      // nargs="+" as cloud-init 23.1's: the values up to the next option.
+      if (!value.empty()) o.configs.push_back(value);
+      while (i + 1 < args.size() && args[i + 1].rfind("-", 0) != 0) o.configs.push_back(args[++i]);
+      if (o.configs.empty()) return MakeError("option " + a + " needs a value");
+      for (const auto& c : o.configs)
+        if (c != "all" && c != "ssh_config" && c != "network")
+          return MakeError("argument -c/--configs: invalid choice: '" + c +
+                           "' (choose from 'all', 'ssh_config', 'network')");
     } else if (a == "--all" || a == "-a") {
       o.all = true;
     } else if (a == "--report") {
@@ -415,6 +425,44 @@ const Value* Lookup(const Value& root, const std::string& key) {
   return cur;
 }
 
+// clean --configs: the files cloud-init renders for network and ssh (the
+// list of cloud-init 23.1, where the option comes from; 22.4 has none).
+void RemoveGeneratedConfigs(System& sys, const std::vector<std::string>& configs) {
+  auto wants = [&](const char* kind) {
+    return std::find(configs.begin(), configs.end(), "all") != configs.end() ||
+           std::find(configs.begin(), configs.end(), kind) != configs.end();
+  };
+  // {directory, name prefix, name suffix}: a prefix*suffix glob, or one file.
+  struct Gen {
+    const char* dir;
+    const char* prefix;
+    const char* suffix;
+  };
+  std::vector<Gen> gens;
+  if (wants("network")) {
+    gens = {{"/etc/netplan", "50-cloud-init.yaml", ""},
+            {"/etc/NetworkManager/conf.d", "99-cloud-init.conf", ""},
+            {"/etc/NetworkManager/conf.d", "30-cloud-init-ip6-addr-gen-mode.conf", ""},
+            {"/etc/NetworkManager/system-connections", "cloud-init-", ".nmconnection"},
+            {"/etc/systemd/network", "10-cloud-init-", ".network"},
+            {"/etc/network/interfaces.d", "50-cloud-init.cfg", ""}};
+  }
+  if (wants("ssh_config")) gens.push_back({"/etc/ssh/sshd_config.d", "50-cloud-init.conf", ""});
+  for (const Gen& g : gens) {
+    std::string prefix = g.prefix, suffix = g.suffix;
+    if (suffix.empty()) {
+      (void)sys.Remove(std::string(g.dir) + "/" + prefix);
+      continue;
+    }
+    auto names = sys.ListDir(g.dir);
+    if (!names) continue;
+    for (const auto& n : *names)
+      if (n.size() >= prefix.size() + suffix.size() && n.rfind(prefix, 0) == 0 &&
+          n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0)
+        (void)sys.Remove(std::string(g.dir) + "/" + n);
+  }
+}
+
 int Clean(System& sys, const Options& o, const Logger& log) {
   std::vector<std::string> problems;
   Value base = LoadBaseConfig(sys, problems);
@@ -422,6 +470,7 @@ int Clean(System& sys, const Options& o, const Logger& log) {
   if (o.logs) {
     for (const char* f : {Paths::kLogFile, Paths::kOutputLogFile}) (void)sys.Remove(f);
   }
+  if (!o.configs.empty()) RemoveGeneratedConfigs(sys, o.configs);
   int rc = 0;
   auto names = sys.ListDir(paths.cloud_dir);
   if (names) {

@@ -239,6 +239,55 @@ TEST_F(StagesTest, QueryAndClean) {
   EXPECT_FALSE(sys_.Has("/var/lib/cloud/seed"));
 }
 
+TEST_F(StagesTest, CleanConfigsRemovesGeneratedNetworkAndSshFiles) {
+  const char* net[] = {"/etc/netplan/50-cloud-init.yaml",
+                       "/etc/NetworkManager/conf.d/99-cloud-init.conf",
+                       "/etc/NetworkManager/system-connections/cloud-init-eth0.nmconnection",
+                       "/etc/systemd/network/10-cloud-init-eth0.network",
+                       "/etc/network/interfaces.d/50-cloud-init.cfg"};
+  const char* kept[] = {"/etc/systemd/network/50-dhcp.network",
+                        "/etc/NetworkManager/system-connections/office.nmconnection",
+                        "/etc/ssh/sshd_config.d/10-site.conf"};
+  auto fill = [&] {
+    for (const char* f : net) sys_.AddFile(f, "x");
+    for (const char* f : kept) sys_.AddFile(f, "x");
+    sys_.AddFile("/etc/ssh/sshd_config.d/50-cloud-init.conf", "PasswordAuthentication no\n");
+  };
+  fill();
+  EXPECT_EQ(Run({"clean", "--configs", "network"}), 0);
+  for (const char* f : net) EXPECT_FALSE(sys_.Has(f)) << f;
+  EXPECT_TRUE(sys_.Has("/etc/ssh/sshd_config.d/50-cloud-init.conf"));
+  EXPECT_EQ(Run({"clean", "--configs", "ssh_config"}), 0);
+  EXPECT_FALSE(sys_.Has("/etc/ssh/sshd_config.d/50-cloud-init.conf"));
+  fill();
+  EXPECT_EQ(Run({"clean", "--logs", "-c", "ssh_config", "network", "--seed"}), 0);
+  for (const char* f : net) EXPECT_FALSE(sys_.Has(f)) << f;
+  EXPECT_FALSE(sys_.Has("/etc/ssh/sshd_config.d/50-cloud-init.conf"));
+  EXPECT_FALSE(sys_.Has("/var/lib/cloud/seed"));
+  fill();
+  EXPECT_EQ(Run({"clean", "--configs", "all"}), 0);
+  for (const char* f : net) EXPECT_FALSE(sys_.Has(f)) << f;
+  for (const char* f : kept) EXPECT_TRUE(sys_.Has(f)) << f;
+  EXPECT_EQ(Run({"clean", "--configs", "sshd"}), 2);
+  EXPECT_EQ(Run({"clean", "--configs"}), 2);
+}
+
+// What the field guides tell image builders: run "cloud-init init --local"
+// in the image, then "rm -rf /var/lib/cloud". The next boot, on a cloud
+// with its own seed, must provision as a first boot.
+TEST_F(StagesTest, InitLocalThenRmRfVarLibCloudProvisionsOnNextBoot) {
+  ASSERT_TRUE(sys_.RemoveTree("/var/lib/cloud").ok());  // the build has no seed
+  EXPECT_EQ(Run({"init", "--local"}), 0) << log_.Dump();
+  ASSERT_TRUE(sys_.RemoveTree("/var/lib/cloud").ok());
+  ASSERT_TRUE(sys_.RemoveTree("/run").ok());  // the image is shut down
+  Seed("iid-two", kUserData);
+  EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_EQ(sys_.Read("/etc/motd"), "hello");
+  EXPECT_EQ(*sys_.ReadLink("/var/lib/cloud/instance"), "/var/lib/cloud/instances/iid-two");
+  EXPECT_EQ(sys_.Read("/var/lib/cloud/data/previous-instance-id"), "NO_PREVIOUS_INSTANCE_ID\n");
+  EXPECT_TRUE(sys_.Has("/var/lib/cloud/instances/iid-two/sem/config_runcmd"));
+}
+
 TEST_F(StagesTest, ConfigPrecedence) {
   // cloud.cfg.d overrides cloud.cfg; vendor-data below user-data.
   sys_.AddFile("/etc/cloud/cloud.cfg.d/50-final.cfg", "final_message: from-confd $VERSION\n");

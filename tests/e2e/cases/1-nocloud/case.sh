@@ -1,0 +1,35 @@
+# Run 1: a NoCloud cidata ISO (on virtio, as cloud-localds(1) shows) with a
+# user, key and sudo, hostname/fqdn with manage_etc_hosts, growpart and
+# resizefs, bootcmd, runcmd, write_files and a per-boot script.
+GUEST_USER=alice
+
+prepare() {
+  make_disk nocloud
+  DISK=${disks[nocloud]}
+  SEED=$work/seed-nocloud
+  mkdir -p "$SEED"
+  sed "s|@PUBKEY@|$PUBKEY|" "$cdir/user-data" >"$SEED/user-data"
+  cp "$cdir/meta-data" "$SEED/meta-data"
+  seed_nocloud "$SEED"
+  QEMU_EXTRA=(-drive "file=$SEED/seed.iso,if=virtio,format=raw,readonly=on")
+}
+
+check() {
+  common_checks e2e-nocloud e2e-nocloud.example.test
+  expect "generator's datasource_list" "datasource_list: [ NoCloud, None ]" \
+    "$(guest cat /run/cloud-init/cloud.cfg)"
+  expect "cloud-init.target active" active "$(guest systemctl is-active cloud-init.target)"
+  expect "write_files content" "hello from nubo" "$(guest sudo -n cat /etc/e2e/hello.txt)"
+  expect "write_files mode" "640 root:root" "$(guest stat -c '%a %U:%G' /etc/e2e/hello.txt)"
+  expect "runcmd ran once" 1 "$(guest grep -c runcmd /var/tmp/e2e-runcmd.log)"
+  expect_cmd "runcmd string form" test -f /var/tmp/e2e-runcmd-string-form
+  expect "bootcmd ran once" 1 "$(guest grep -c bootcmd /var/tmp/e2e-bootcmd.log)"
+  expect "per-boot script ran" 1 "$(guest grep -c per-boot /var/tmp/e2e-per-boot.log)"
+  expect "alice's shell" /bin/bash "$(guest getent passwd alice | cut -d: -f7)"
+  expect "instance-id" e2e-nocloud-0001 "$(guest cat /var/lib/cloud/data/instance-id)"
+  # Kept for run 4: the host key must survive the reboot.
+  guest cat /etc/ssh/ssh_host_ed25519_key.pub >"$work/nocloud-hostkey.pub" 2>/dev/null || true
+  if [ -s "$work/nocloud-hostkey.pub" ]; then pass "ssh host key generated"; else fail "no ed25519 host key"; fi
+  # An edit the second boot must not undo (write_files is per instance).
+  guest sudo -n sh -c 'echo edited-after-boot-1 >> /etc/e2e/hello.txt'
+}
