@@ -65,6 +65,21 @@ write_files:
   EXPECT_EQ(out_, "VM1/CI_MISSING_JINJA_VAR/nosuch\n");
 }
 
+TEST_F(CompatBreadthTest, InvalidCloudConfigIsOneWarningAtBoot) {
+  Seed("#cloud-config\nfinal_message: [1]\nwrite_files: []\n");
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_TRUE(log_.Contains(LogLevel::kWarning,
+                            "Invalid cloud-config provided: Please run 'sudo cloud-init schema --system' to see "
+                            "the schema errors. (final_message: [1] is not of type 'string')"))
+      << log_.Dump();
+}
+
+TEST_F(CompatBreadthTest, ValidCloudConfigGivesNoSchemaWarning) {
+  Seed("#cloud-config\nfinal_message: hi\n");
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_FALSE(log_.Contains(LogLevel::kWarning, "Invalid cloud-config provided")) << log_.Dump();
+}
+
 TEST_F(CompatBreadthTest, MakeMimeReadsBackAsTheSameParts) {
   sys_.AddFile("/tmp/s.sh", "#!/bin/sh\necho hi\n");
   sys_.AddFile("/tmp/c.yaml", "#cloud-config\nruncmd: [ls]\n");
