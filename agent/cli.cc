@@ -18,6 +18,7 @@
 #include "agent/config.h"
 #include "agent/net/net_convert.h"
 #include "agent/analyze.h"
+#include "agent/collect_logs.h"
 #include "agent/jinja.h"
 #include "agent/schema.h"
 #include "agent/stages.h"
@@ -45,6 +46,7 @@ const char kUsage[] =
     "  devel make-mime -a FILE:TYPE...    a multipart user-data of the files [--list-types]\n"
     "  features                           print the feature flags\n"
     "  analyze show|blame|dump [-i LOG]   stage and module timings from cloud-init.log\n"
+    "  collect-logs [-t TAR] [-u]         a tarball of logs and run data (-u: with user-data)\n"
     "  schema -c FILE|--system|--docs M   check a cloud-config [--annotate]\n"
     "  devel net-convert -p PATH -k KIND -d DIR -D DISTRO -O OUTPUT  render a network config\n"
     "\n"
@@ -83,6 +85,8 @@ struct Options {
   std::vector<std::string> attach;  // devel make-mime -a FILE:TYPE
   bool list_types = false;           // devel make-mime --list-types
   bool force = false;                // devel make-mime --force
+  std::string tarfile = "cloud-init.tar.gz";  // collect-logs -t
+  bool include_userdata = false;              // collect-logs -u
   bool system = false;        // schema --system
   bool annotate = false;      // schema --annotate
   std::optional<std::string> config_file;  // schema -c FILE
@@ -92,7 +96,7 @@ struct Options {
 
 // The commands nubo implements; any other word is "unknown command".
 constexpr std::string_view kCommands[] = {"init", "modules", "single", "status", "clean",
-                                          "query", "schema", "analyze", "devel", "features"};
+                                          "query", "schema", "analyze", "collect-logs", "devel", "features"};
 
 bool IsCommand(std::string_view c) {
   return std::find(std::begin(kCommands), std::end(kCommands), c) != std::end(kCommands);
@@ -284,6 +288,14 @@ Result<Options> Parse(const std::vector<std::string>& args) {
       o.list_types = true;
     } else if (o.command == "devel" && (a == "--force" || a == "-f")) {
       o.force = true;
+    } else if (o.command == "collect-logs" && (a == "--tarfile" || a == "-t")) {
+      auto v = take();
+      if (!v) return v.error();
+      o.tarfile = *v;
+    } else if (o.command == "collect-logs" && (a == "--include-userdata" || a == "-u")) {
+      o.include_userdata = true;
+    } else if (o.command == "collect-logs" && (a == "--verbose" || a == "-v")) {
+      // accepted; nubo's collect-logs prints one line either way
     } else if (o.command == "schema" && a == "--system") {
       o.system = true;
     } else if (o.command == "schema" && a == "--annotate") {
@@ -752,6 +764,13 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     }
     print("Valid cloud-config: " + source + "\n");
     return 0;
+  } else if (o.command == "collect-logs") {
+    std::string tarball = o.tarfile;
+    if (tarball.empty() || tarball[0] != '/') {  // os.path.abspath
+      char cwd[4096];
+      tarball = std::string(getcwd(cwd, sizeof(cwd)) ? cwd : "/") + "/" + tarball;
+    }
+    return CollectLogs(*sys, tarball, o.include_userdata, std::cerr);
   } else if (o.command == "analyze") {
     std::string what = o.positional.empty() ? "" : o.positional[0];
     if (what != "show" && what != "blame" && what != "dump") {

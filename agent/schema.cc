@@ -139,21 +139,13 @@ SchemaReport CheckCloudConfig(std::string_view text, const std::string& source) 
     return report;
   }
   if (!parsed->is_object()) return report;  // cloud-init validates only a dict
+  report.errors = CheckConfigTypes(*parsed);
   const auto& owners = KeyOwners();
   for (auto it = parsed->begin(); it != parsed->end(); ++it) {
     const std::string& key = it.key();
     bool checked = false;
     for (const ModuleSpec* spec : AllModules()) {
-      for (const KeySpec& k : spec->reads) {
-        if (k.name != key || checked) continue;
-        checked = true;
-        if (!OfType(it.value(), k.type)) {
-          std::string expected = k.type == KeyType::kStringOrList ? "" : JsonTypeName(k.type);
-          report.errors.push_back({key, expected.empty()
-                                            ? PyRepr(it.value()) + " is not valid under any of the given schemas"
-                                            : PyRepr(it.value()) + " is not of type '" + expected + "'"});
-        }
-      }
+      for (const KeySpec& k : spec->reads) checked = checked || k.name == key;
     }
     if (checked) continue;
     auto owner = owners.find(key);
@@ -176,6 +168,25 @@ SchemaReport CheckCloudConfig(std::string_view text, const std::string& source) 
     if (!best.empty()) report.notes.push_back(key + ": unknown key (did you mean '" + best + "'?)");
   }
   return report;
+}
+
+std::vector<SchemaProblem> CheckConfigTypes(const Value& config) {
+  std::vector<SchemaProblem> errors;
+  if (!config.is_object()) return errors;
+  for (auto it = config.begin(); it != config.end(); ++it) {
+    const KeySpec* declared = nullptr;
+    for (const ModuleSpec* spec : AllModules()) {
+      for (const KeySpec& k : spec->reads) {
+        if (!declared && k.name == it.key()) declared = &k;
+      }
+    }
+    if (!declared || OfType(it.value(), declared->type)) continue;
+    std::string expected = declared->type == KeyType::kStringOrList ? "" : JsonTypeName(declared->type);
+    errors.push_back({it.key(), expected.empty()
+                                    ? PyRepr(it.value()) + " is not valid under any of the given schemas"
+                                    : PyRepr(it.value()) + " is not of type '" + expected + "'"});
+  }
+  return errors;
 }
 
 std::string AnnotateCloudConfig(std::string_view text, const SchemaReport& report) {

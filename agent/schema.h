@@ -32,6 +32,10 @@ struct SchemaReport {
 
 SchemaReport CheckCloudConfig(std::string_view text, const std::string& source);
 
+// The type checks alone, on an already merged config (the boot-time check:
+// cloud-init's validate_cloudconfig_schema(strict=False) in init).
+std::vector<SchemaProblem> CheckConfigTypes(const Value& config);
+
 // The `--annotate` form: the text with "# E1" marks on the offending lines
 // and the list of errors after it, as cloud-init prints it.
 std::string AnnotateCloudConfig(std::string_view text, const SchemaReport& report);

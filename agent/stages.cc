@@ -1,6 +1,7 @@
 #include "agent/stages.h"
 
 #include "agent/analyze.h"
+#include "agent/schema.h"
 
 #include <algorithm>
 #include <unistd.h>
@@ -534,6 +535,16 @@ int Agent::Init(bool local) {
   Value merged = MergeConfig(base, data->config, vendor_cc, user_cc, ExtraConfigs());
   for (const auto& p : config_problems_) log.Warning(p);
   config_problems_.clear();
+  // As cloud-init's main_init: the merged config against the declared key
+  // types, one warning (cloud-init's text, then the details).
+  if (!data->user_data.empty()) {
+    std::string details;
+    for (const auto& p : CheckConfigTypes(merged)) details += (details.empty() ? "" : ", ") + p.path + ": " + p.message;
+    if (!details.empty()) {
+      log.Warning("Invalid cloud-config provided: Please run 'sudo cloud-init schema --system' to see the schema "
+                  "errors. (" + details + ")");
+    }
+  }
   auto entries = ParseModuleList(Get(merged, "cloud_init_modules"), "cloud_init_modules");
   if (!entries) {
     log.Error(entries.error().ToString());

@@ -4,6 +4,7 @@
 // read back by the user-data processor, and an unknown command.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "agent/cli.h"
 #include "agent/userdata.h"
@@ -65,6 +66,21 @@ write_files:
   EXPECT_EQ(out_, "VM1/CI_MISSING_JINJA_VAR/nosuch\n");
 }
 
+TEST_F(CompatBreadthTest, InvalidCloudConfigIsOneWarningAtBoot) {
+  Seed("#cloud-config\nfinal_message: [1]\nwrite_files: []\n");
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_TRUE(log_.Contains(LogLevel::kWarning,
+                            "Invalid cloud-config provided: Please run 'sudo cloud-init schema --system' to see "
+                            "the schema errors. (final_message: [1] is not of type 'string')"))
+      << log_.Dump();
+}
+
+TEST_F(CompatBreadthTest, ValidCloudConfigGivesNoSchemaWarning) {
+  Seed("#cloud-config\nfinal_message: hi\n");
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_FALSE(log_.Contains(LogLevel::kWarning, "Invalid cloud-config provided")) << log_.Dump();
+}
+
 TEST_F(CompatBreadthTest, MakeMimeReadsBackAsTheSameParts) {
   sys_.AddFile("/tmp/s.sh", "#!/bin/sh\necho hi\n");
   sys_.AddFile("/tmp/c.yaml", "#cloud-config\nruncmd: [ls]\n");
@@ -79,6 +95,25 @@ TEST_F(CompatBreadthTest, MakeMimeReadsBackAsTheSameParts) {
   // A type no handler knows needs --force.
   EXPECT_EQ(Run({"devel", "make-mime", "-a", "/tmp/s.sh:bogus"}), 1);
   EXPECT_EQ(Run({"devel", "make-mime", "-a", "/tmp/s.sh:bogus", "--force"}), 0);
+}
+
+TEST_F(CompatBreadthTest, CollectLogsTarsAStagingDirAndRemovesIt) {
+  Seed("#cloud-config\nwrite_files: []\n");
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  sys_.runner().Expect({"dmesg"});
+  sys_.runner().Expect({"journalctl", "--boot=0", "-o", "short-precise"});
+  sys_.runner().ExpectPrefix({"tar", "czf", "/root/logs.tgz", "-C"});
+  EXPECT_EQ(Run({"collect-logs", "-t", "/root/logs.tgz"}), 0);
+  // tar czf TARBALL -C STAGING cloud-init-logs-DATE
+  const auto& argvs = sys_.runner().argvs();
+  ASSERT_FALSE(argvs.empty());
+  EXPECT_EQ(argvs.back()[0], "tar");
+  EXPECT_EQ(argvs.back()[5].rfind("cloud-init-logs-", 0), 0u);
+  EXPECT_FALSE(sys_.Has(argvs.back()[4]));  // the staging dir is removed afterwards
+  // --include-userdata needs root: refused otherwise.
+  if (geteuid() != 0) {
+    EXPECT_EQ(Run({"collect-logs", "-u"}), 1);
+  }
 }
 
 TEST_F(CompatBreadthTest, UnknownCommandIsNotAnUnknownOption) {
