@@ -37,8 +37,9 @@ TEST_F(YumAddRepoTest, WritesRepoFiles) {
   std::string repo = h.sys.Read("/etc/yum.repos.d/epel-testing.repo");
   EXPECT_THAT(repo, ::testing::StartsWith("# Created by "));
   EXPECT_EQ(repo.substr(repo.find('\n') + 1),
-            "[epel-testing]\nbaseurl = http://mirror/epel/$releasever\nenabled = 1\n"
-            "gpgcheck = 0\nmirror_list = http://a\n\thttp://b\nname = EPEL testing\n\n");
+            // Keys in the config's (sorted) order: "Name" sorts first.
+            "[epel-testing]\nname = EPEL testing\nbaseurl = http://mirror/epel/$releasever\n"
+            "enabled = 1\ngpgcheck = 0\nmirror_list = http://a\n\thttp://b\n\n");
   EXPECT_EQ(h.sys.ModeOf("/etc/yum.repos.d/epel-testing.repo"), 0644u);
   EXPECT_FALSE(h.sys.Has("/etc/yum.repos.d/nobase.repo"));
   EXPECT_TRUE(h.sink.Contains(LogLevel::kWarning, "Repository nobase is missing 1 required fields"));
