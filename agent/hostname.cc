@@ -2,6 +2,7 @@
 // (include/nubo/hostname.h).
 
 #include "nubo/hostname.h"
+#include "nubo/distro.h"
 
 #include <algorithm>
 #include <cctype>
@@ -176,42 +177,9 @@ Result<HostnameFqdn> ResolveHostnameFqdn(const Value& config, const InstanceData
   return GetHostnameFqdn(config, facts);
 }
 
-std::string OsFamily(const Value& config) {
-  const Value& distro = Get(Get(config, "system_info"), "distro");
-  std::string d = distro.is_string() ? distro.get<std::string>() : "debian";
-  static const std::vector<std::pair<std::string, std::vector<std::string>>> kFamilies = {
-      {"debian", {"debian", "ubuntu"}},
-      {"redhat", {"almalinux", "amazon", "centos", "cloudlinux", "eurolinux", "fedora",
-                  "mariner", "miraclelinux", "openEuler", "openmandriva", "photon", "rhel",
-                  "rocky", "virtuozzo"}},
-      {"suse", {"opensuse", "opensuse-leap", "opensuse-microos", "opensuse-tumbleweed",
-                "sle_hpc", "sle-micro", "sles"}},
-      {"arch", {"arch"}},
-      {"alpine", {"alpine"}},
-      {"gentoo", {"gentoo"}},
-      {"freebsd", {"freebsd", "dragonfly"}}};
-  for (const auto& [family, members] : kFamilies) {
-    for (const auto& m : members) {
-      if (m == d) return family;
-    }
-  }
-  return d;
-}
+std::string OsFamily(const Value& config) { return distro::OsFamily(config); }
 
-bool PreferFqdn(const Value& config) {
-  if (config.is_object() && config.contains("prefer_fqdn_over_hostname")) {
-    return TranslateBool(config["prefer_fqdn_over_hostname"]);
-  }
-  const Value& distro = Get(Get(config, "system_info"), "distro");
-  std::string d = distro.is_string() ? distro.get<std::string>() : "debian";
-  // The distros whose class sets prefer_fqdn = True in 22.4.
-  for (const char* p : {"rhel", "centos", "fedora", "almalinux", "rocky", "cloudlinux",
-                        "eurolinux", "miraclelinux", "virtuozzo", "openEuler", "freebsd",
-                        "mariner", "photon"}) {
-    if (d == p) return true;
-  }
-  return false;
-}
+bool PreferFqdn(const Value& config) { return distro::PreferFqdn(config); }
 
 std::string SelectHostname(const HostnameFqdn& names, bool prefer_fqdn) {
   if (prefer_fqdn && !names.fqdn.empty()) return names.fqdn;
@@ -336,7 +304,7 @@ std::optional<std::string> UpdateHostsLocalhost(const std::optional<std::string>
 }
 
 std::string LocalhostIp(const std::string& os_family) {
-  return os_family == "debian" ? "127.0.1.1" : "127.0.0.1";
+  return std::string(distro::FamilyByOsFamily(os_family)->localhost_ip);
 }
 
 std::string TemplatesDir(const Value& config) {

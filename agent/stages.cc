@@ -695,6 +695,23 @@ void Agent::RunOne(const ModuleSpec& spec, std::optional<Frequency> override_fre
       return;
     }
   }
+  if (!spec.distros.empty()) {
+    // As 22.4's run_section; cloud-init's built-in system_info.distro is ubuntu.
+    const Value& d = Get(Get(merged, "system_info"), "distro");
+    std::string distro = d.is_string() ? d.get<std::string>() : "ubuntu";
+    if (std::find(spec.distros.begin(), spec.distros.end(), distro) == spec.distros.end()) {
+      const Value& forced = Get(merged, "unverified_modules");
+      bool listed = forced.is_array() && std::any_of(forced.begin(), forced.end(), [&](const Value& v) {
+                      return v.is_string() && Canonical(v.get<std::string>()) == name;
+                    });
+      if (!listed) {
+        mlog.Info("skipping: not verified on distro " + Quote(distro) +
+                  ". To run anyway, add it to 'unverified_modules' in config.");
+        return;
+      }
+      mlog.Info("running unverified module on distro " + Quote(distro));
+    }
+  }
   Frequency freq = override_freq.value_or(spec.frequency);
   auto sem = SemaphorePath(paths, name, freq);
   // "<semaphore>.running" exists while the module runs: a module killed

@@ -1,5 +1,7 @@
 #include "nubo/text.h"
 
+#include <cctype>
+
 namespace nubo {
 
 std::string PyStrip(std::string_view s) {
@@ -20,6 +22,29 @@ std::vector<std::string> PySplit(std::string_view s, char sep) {
     i = j + 1;
   }
   return out;
+}
+
+std::vector<std::string> SplitWhitespace(std::string_view s, size_t max_splits) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    if (i >= s.size()) break;
+    if (out.size() == max_splits) {
+      out.push_back(PyStrip(s.substr(i)));
+      break;
+    }
+    size_t j = i;
+    while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
+    out.emplace_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::string AsciiLower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 
 }  // namespace nubo

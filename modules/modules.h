@@ -75,5 +75,38 @@ extern const ModuleSpec kSpec;
 namespace resizefs {
 extern const ModuleSpec kSpec;
 }
+namespace mounts {
+extern const ModuleSpec kSpec;
+}
+namespace locale {
+extern const ModuleSpec kSpec;
+}
+namespace timezone {
+extern const ModuleSpec kSpec;
+}
+namespace package_update_upgrade_install {
+extern const ModuleSpec kSpec;
+}
+namespace ca_certs {
+extern const ModuleSpec kSpec;
+}
+namespace rsyslog {
+extern const ModuleSpec kSpec;
+}
+namespace seed_random {
+extern const ModuleSpec kSpec;
+}
+namespace disable_ec2_metadata {
+extern const ModuleSpec kSpec;
+}
+namespace power_state_change {
+extern const ModuleSpec kSpec;
+}
+namespace yum_add_repo {
+extern const ModuleSpec kSpec;
+}
+namespace apt_pipelining {
+extern const ModuleSpec kSpec;
+}
 
 }  // namespace nubo::modules

@@ -9,17 +9,27 @@ namespace nubo {
 const std::vector<const ModuleSpec*>& AllModules() {
   static const std::vector<const ModuleSpec*> kModules = {
       &modules::migrator::kSpec,
+      &modules::seed_random::kSpec,
       &modules::bootcmd::kSpec,
       &modules::write_files::kSpec,
       &modules::growpart::kSpec,
       &modules::resizefs::kSpec,
+      &modules::mounts::kSpec,
       &modules::set_hostname::kSpec,
       &modules::update_hostname::kSpec,
       &modules::update_etc_hosts::kSpec,
+      &modules::ca_certs::kSpec,
+      &modules::rsyslog::kSpec,
       &modules::users_groups::kSpec,
       &modules::ssh::kSpec,
+      &modules::locale::kSpec,
       &modules::set_passwords::kSpec,
+      &modules::yum_add_repo::kSpec,
+      &modules::apt_pipelining::kSpec,
+      &modules::timezone::kSpec,
+      &modules::disable_ec2_metadata::kSpec,
       &modules::runcmd::kSpec,
+      &modules::package_update_upgrade_install::kSpec,
       &modules::write_files_deferred::kSpec,
       &modules::scripts_vendor::kSpec,
       &modules::scripts_per_once::kSpec,
@@ -29,6 +39,7 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::ssh_authkey_fingerprints::kSpec,
       &modules::keys_to_console::kSpec,
       &modules::final_message::kSpec,
+      &modules::power_state_change::kSpec,
   };
   return kModules;
 }

@@ -21,7 +21,10 @@
 #include <cerrno>
 
 #include "modules/modules.h"
-#include "nubo/users.h"
+#include "nubo/distro.h"
+#include "nubo/distro_users.h"
+#include "nubo/ssh_util.h"
+#include "nubo/users_config.h"
 
 namespace nubo::modules::set_passwords {
 
@@ -74,7 +77,7 @@ std::string Names(const std::vector<std::pair<std::string, std::string>>& list) 
 
 Status Chpasswd(ModuleContext& ctx, const std::vector<std::pair<std::string, std::string>>& list,
                 bool hashed) {
-  Command c = users::ChpasswdCommand(ctx.sys, hashed);
+  Command c = distro::ChpasswdCommand(ctx.sys, hashed);
   for (const auto& [u, p] : list) c.stdin_data += u + ":" + p + "\n";
   c.display = std::string(hashed ? "chpasswd -e" : "chpasswd") + " (passwords for " + Names(list) +
               " on stdin)";
@@ -121,7 +124,7 @@ Status HandleSshPwauth(ModuleContext& ctx) {
     return Status::Ok();
   }
 
-  std::string service = users::SshServiceName(ctx.config);
+  std::string service = distro::SshServiceName(ctx.config);
   bool restart = true;
   if (!ctx.sys.Exists("/run/systemd/system")) {
     ctx.log.Debug("Writing config 'ssh_pwauth: " + value + "'. SSH service '" + service +
@@ -148,7 +151,7 @@ Status HandleSshPwauth(ModuleContext& ctx) {
     }
   }
   std::string written;
-  auto changed = users::UpdateSshdConfig(ctx.sys, {{"PasswordAuthentication", value}}, &written);
+  auto changed = ssh_util::UpdateSshdConfig(ctx.sys, {{"PasswordAuthentication", value}}, &written);
   if (!changed) {
     Error e = changed.error();
     e.key = "ssh_pwauth";
@@ -305,7 +308,7 @@ Status Run(ModuleContext& ctx) {
     std::vector<std::string> expired;
     for (const auto* l : {&text, &hashed}) {
       for (const auto& [u, p] : *l) {
-        Command c = users::ShadowCommand(ctx.sys, {"passwd", "--expire", u});
+        Command c = distro::ShadowCommand(ctx.sys, {"passwd", "--expire", u});
         auto r = ctx.sys.Run(c);
         if (!r || r->exit_code != 0) {
           Error e = r ? MakeError("Failed to set 'expire' for " + Quote(u) + ": exit " +

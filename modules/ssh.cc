@@ -18,7 +18,9 @@
 #include <sstream>
 
 #include "modules/modules.h"
-#include "nubo/users.h"
+#include "nubo/distro_users.h"
+#include "nubo/ssh_util.h"
+#include "nubo/users_config.h"
 
 namespace nubo::modules::ssh {
 
@@ -104,7 +106,7 @@ Status WriteSuppliedKeys(ModuleContext& ctx, const Value& keys) {
     }
     ctx.log.Info("wrote host key " + Quote(path) + " from ssh_keys." + key);
     if (kind == "certificate") {
-      auto changed = users::UpdateSshdConfig(ctx.sys, {{"HostCertificate", path}});
+      auto changed = ssh_util::UpdateSshdConfig(ctx.sys, {{"HostCertificate", path}});
       if (!changed) return changed.error();
     }
   }
@@ -137,7 +139,7 @@ Status GenerateKeys(ModuleContext& ctx) {
   std::vector<std::string> fallback(std::begin(kGenerateKeyNames), std::end(kGenerateKeyNames));
   auto types = OptionList(ctx.config, "ssh_genkeytypes", fallback);
   bool quiet = OptionBool(ctx.config, "ssh_quiet_keygen", false);
-  bool ssh_keys_group = users::GroupExists(ctx.sys, "ssh_keys");
+  bool ssh_keys_group = distro::GroupExists(ctx.sys, "ssh_keys");
   for (const auto& type : types) {
     std::string keyfile = KeyFile(type);
     if (ctx.sys.Exists(keyfile)) continue;
@@ -199,7 +201,7 @@ Status ApplyCredentials(ModuleContext& ctx) {
   auto ug = users::NormalizeUsersGroups(ctx.config);
   if (!ug) return ug.error();
   bool disable_root = OptionBool(ctx.config, "disable_root", true);
-  std::string opts = users::kDisableUserOpts;
+  std::string opts = ssh_util::kDisableUserOpts;
   const Value& o = Get(ctx.config, "disable_root_opts");
   if (!o.is_null()) opts = o.is_string() ? o.get<std::string>() : PyStr(o);
   std::vector<std::string> keys;
@@ -214,11 +216,11 @@ Status ApplyCredentials(ModuleContext& ctx) {
     if (!more) return more.error();
     keys.insert(keys.end(), more->begin(), more->end());
   }
-  if (ug->default_user && ctx.dry_run && !users::FindUser(ctx.sys, *ug->default_user)) {
+  if (ug->default_user && ctx.dry_run && !distro::FindUser(ctx.sys, *ug->default_user)) {
     ctx.log.Info("dry run: user " + Quote(*ug->default_user) +
                  " was not created, skipping its SSH keys");
   } else if (ug->default_user) {
-    if (Status s = users::SetupUserKeys(ctx.sys, ctx.log, keys, *ug->default_user); !s.ok()) {
+    if (Status s = ssh_util::SetupUserKeys(ctx.sys, ctx.log, keys, *ug->default_user); !s.ok()) {
       return s;
     }
   }
@@ -234,7 +236,7 @@ Status ApplyCredentials(ModuleContext& ctx) {
       }
     }
   }
-  return users::SetupUserKeys(ctx.sys, ctx.log, keys, "root", prefix);
+  return ssh_util::SetupUserKeys(ctx.sys, ctx.log, keys, "root", prefix);
 }
 
 Status Run(ModuleContext& ctx) {

@@ -19,7 +19,9 @@
 #include <openssl/evp.h>
 
 #include "modules/modules.h"
-#include "nubo/users.h"
+#include "nubo/distro_users.h"
+#include "nubo/ssh_util.h"
+#include "nubo/users_config.h"
 
 namespace nubo::modules::ssh_authkey_fingerprints {
 
@@ -108,7 +110,7 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
   return out + div;
 }
 
-void PrintKeys(ModuleContext& ctx, const std::string& user, const users::AuthorizedKeys& keys,
+void PrintKeys(ModuleContext& ctx, const std::string& user, const ssh_util::AuthorizedKeys& keys,
                const std::string& hash) {
   const std::string prefix = "ci-info: ";
   if (keys.entries.empty()) {
@@ -122,7 +124,7 @@ void PrintKeys(ModuleContext& ctx, const std::string& user, const users::Authori
                      !e.options.empty();
     std::string type = e.keytype;
     for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!printable || e.keytype.empty() || !users::IsValidKeyType(type)) continue;
+    if (!printable || e.keytype.empty() || !ssh_util::IsValidKeyType(type)) continue;
     std::string fp = Fingerprint(e.base64, hash);
     rows.push_back({e.keytype, fp.empty() ? "-" : fp, e.options.empty() ? "-" : e.options,
                     e.comment.empty() ? "-" : e.comment});
@@ -166,12 +168,12 @@ Status Run(ModuleContext& ctx) {
                     " because no home directory is created");
       continue;
     }
-    if (ctx.dry_run && !users::FindUser(ctx.sys, u.name)) {
+    if (ctx.dry_run && !distro::FindUser(ctx.sys, u.name)) {
       ctx.log.Info("dry run: user " + Quote(u.name) + " was not created, skipping");
       continue;
     }
     // As 22.4 (extract_authorized_keys), a missing file is created empty.
-    auto keys = users::ReadAuthorizedKeys(ctx.sys, u.name, /*create_empty=*/true);
+    auto keys = ssh_util::ReadAuthorizedKeys(ctx.sys, u.name, /*create_empty=*/true);
     if (!keys) {
       Error e = keys.error();
       e.key = "users." + u.name;

@@ -25,7 +25,10 @@
 #include <algorithm>
 
 #include "modules/modules.h"
-#include "nubo/users.h"
+#include "nubo/distro.h"
+#include "nubo/distro_users.h"
+#include "nubo/ssh_util.h"
+#include "nubo/users_config.h"
 
 namespace nubo::modules::users_groups {
 
@@ -63,10 +66,10 @@ Status RunChecked(ModuleContext& ctx, const Command& c, const std::string& what)
 // distros.create_group.
 Status CreateGroup(ModuleContext& ctx, const std::string& name,
                    const std::vector<std::string>& members) {
-  if (users::GroupExists(ctx.sys, name)) {
+  if (distro::GroupExists(ctx.sys, name)) {
     ctx.log.Warning("Skipping creation of existing group " + Quote(name));
   } else {
-    auto c = users::ShadowCommand(ctx.sys, {"groupadd", name});
+    auto c = distro::ShadowCommand(ctx.sys, {"groupadd", name});
     if (Status s = RunChecked(ctx, c, "create group " + Quote(name)); !s.ok()) {
       // cloud-init logs and goes on.
       ctx.log.Warning("Failed to create group " + Quote(name) + ": " + s.error().ToString());
@@ -75,12 +78,12 @@ Status CreateGroup(ModuleContext& ctx, const std::string& name,
     }
   }
   for (const auto& m : members) {
-    if (!users::FindUser(ctx.sys, m)) {
+    if (!distro::FindUser(ctx.sys, m)) {
       ctx.log.Warning("Unable to add group member " + Quote(m) + " to group " + Quote(name) +
                       "; user does not exist, skipping");
       continue;
     }
-    auto c = users::ShadowCommand(ctx.sys, {"usermod", "-a", "-G", name, m});
+    auto c = distro::ShadowCommand(ctx.sys, {"usermod", "-a", "-G", name, m});
     if (Status s = RunChecked(ctx, c, "add " + Quote(m) + " to group " + Quote(name)); !s.ok()) {
       return s;
     }
@@ -103,7 +106,7 @@ struct SudoState {
 // distros.add_user: useradd unless the user exists.
 Status AddUser(ModuleContext& ctx, const std::string& name, const Value& cfg,
                const std::string& key) {
-  if (users::FindUser(ctx.sys, name)) {
+  if (distro::FindUser(ctx.sys, name)) {
     ctx.log.Info("User " + Quote(name) + " already exists, skipping creation");
     return Status::Ok();
   }
@@ -131,7 +134,7 @@ Status AddUser(ModuleContext& ctx, const std::string& name, const Value& cfg,
     std::vector<std::string> needed = groups;
     if (!primary.empty()) needed.push_back(primary);
     for (const auto& grp : needed) {
-      if (grp.empty() || users::GroupExists(ctx.sys, grp)) continue;
+      if (grp.empty() || distro::GroupExists(ctx.sys, grp)) continue;
       if (Status s = CreateGroup(ctx, grp, {}); !s.ok()) return s;
     }
   }
@@ -163,7 +166,7 @@ Status AddUser(ModuleContext& ctx, const std::string& name, const Value& cfg,
     }
   }
   argv.push_back(Truthy(Get(cfg, "no_create_home")) || Truthy(Get(cfg, "system")) ? "-M" : "-m");
-  auto c = users::ShadowCommand(ctx.sys, argv);
+  auto c = distro::ShadowCommand(ctx.sys, argv);
   if (Status s = RunChecked(ctx, c, "Failed to create user " + Quote(name)); !s.ok()) {
     Error e = s.error();
     e.key = key;
@@ -175,7 +178,7 @@ Status AddUser(ModuleContext& ctx, const std::string& name, const Value& cfg,
 
 Status SetPassword(ModuleContext& ctx, const std::string& name, const std::string& secret,
                    bool hashed, const std::string& key) {
-  Command c = users::ChpasswdCommand(ctx.sys, hashed);
+  Command c = distro::ChpasswdCommand(ctx.sys, hashed);
   c.stdin_data = name + ":" + secret + "\n";
   c.display = "chpasswd" + std::string(hashed ? " -e" : "") + " (password for " + Quote(name) +
               " on stdin)";
@@ -216,7 +219,7 @@ Status EnsureSudoDir(ModuleContext& ctx, const std::string& dir) {
     }
   }
   if (!found) {
-    std::string add = "\n# " + users::MakeHeader(ctx.sys, "added") + "\n#includedir " + dir + "\n";
+    std::string add = "\n# " + distro::MakeHeader(ctx.sys, "added") + "\n#includedir " + dir + "\n";
     WriteOptions o;
     o.mode = 0440;
     Status s = base ? ctx.sys.AppendFile("/etc/sudoers", add, o)
@@ -238,14 +241,14 @@ Status EnsureSudoDir(ModuleContext& ctx, const std::string& dir) {
 // visudo accepts it.
 Status FlushSudoers(ModuleContext& ctx, SudoState& sudo) {
   if (sudo.added.empty()) return Status::Ok();
-  const std::string path = users::kSudoersFile;
+  const std::string path = distro::kSudoersFile;
   std::string dir = path.substr(0, path.rfind('/'));
   if (Status s = EnsureSudoDir(ctx, dir); !s.ok()) return s;
   std::string content;
   if (auto old = ctx.sys.ReadFile(path); old) {
     content = *old + sudo.added;
   } else {
-    content = "# " + users::MakeHeader(ctx.sys) + "\n" + sudo.added;
+    content = "# " + distro::MakeHeader(ctx.sys) + "\n" + sudo.added;
   }
   WriteOptions o;
   o.mode = 0440;
@@ -335,7 +338,7 @@ Status CreateUser(ModuleContext& ctx, const users::UserEntry& user, const std::s
   if (const Value& g = Get(cfg, "groups"); !g.is_object()) {
     if (auto list = users::StringList(g, key + ".groups"); !list) return list.error();
   }
-  bool existed = users::FindUser(ctx.sys, name).has_value();
+  bool existed = distro::FindUser(ctx.sys, name).has_value();
   if (Status s = AddUser(ctx, name, cfg, key); !s.ok()) return s;
 
   // `passwd` is useradd's --password in cloud-init: set here through chpasswd -e.
@@ -361,7 +364,7 @@ Status CreateUser(ModuleContext& ctx, const users::UserEntry& user, const std::s
     }
   }
   if (!cfg.contains("lock_passwd") || Truthy(cfg["lock_passwd"])) {
-    auto c = users::ShadowCommand(ctx.sys, {"passwd", "-l", name});
+    auto c = distro::ShadowCommand(ctx.sys, {"passwd", "-l", name});
     if (Status s = RunChecked(ctx, c, "Failed to disable password for user " + Quote(name));
         !s.ok()) {
       Error e = s.error();
@@ -389,7 +392,7 @@ Status CreateUser(ModuleContext& ctx, const users::UserEntry& user, const std::s
                       "2027. Use 'null' instead.");
     }
   }
-  if (ctx.dry_run && !users::FindUser(ctx.sys, name)) {
+  if (ctx.dry_run && !distro::FindUser(ctx.sys, name)) {
     // --dry-run: useradd was only recorded, so there is no home for keys.
     ctx.log.Info("dry run: user " + Quote(name) + " was not created, skipping its SSH keys");
     return Status::Ok();
@@ -405,7 +408,7 @@ Status CreateUser(ModuleContext& ctx, const users::UserEntry& user, const std::s
       ctx.log.Warning(key + ".ssh_authorized_keys: Invalid type '" + TypeName(v) +
                       "', expected list, string, dict, or set; no keys added");
     }
-    if (Status s = users::SetupUserKeys(ctx.sys, ctx.log, keys, name); !s.ok()) {
+    if (Status s = ssh_util::SetupUserKeys(ctx.sys, ctx.log, keys, name); !s.ok()) {
       Error e = s.error();
       if (e.key.empty()) e.key = key + ".ssh_authorized_keys";
       return e;
@@ -417,7 +420,7 @@ Status CreateUser(ModuleContext& ctx, const users::UserEntry& user, const std::s
       ctx.log.Warning("Unable to disable SSH logins for " + name + " given ssh_redirect_user: " +
                       *redirect_to + ". No cloud public-keys present.");
     } else {
-      std::string opts = users::kDisableUserOpts;
+      std::string opts = ssh_util::kDisableUserOpts;
       auto replace = [&](const std::string& what, const std::string& with) {
         for (size_t p = opts.find(what); p != std::string::npos; p = opts.find(what, p + with.size())) {
           opts.replace(p, what.size(), with);
@@ -425,7 +428,7 @@ Status CreateUser(ModuleContext& ctx, const users::UserEntry& user, const std::s
       };
       replace("$USER", *redirect_to);
       replace("$DISABLE_USER", name);
-      if (Status s = users::SetupUserKeys(ctx.sys, ctx.log, cloud_keys, name, opts); !s.ok()) {
+      if (Status s = ssh_util::SetupUserKeys(ctx.sys, ctx.log, cloud_keys, name, opts); !s.ok()) {
         Error e = s.error();
         if (e.key.empty()) e.key = key + ".ssh_redirect_user";
         return e;

@@ -67,6 +67,9 @@ struct ModuleSpec {
   Stage stage = Stage::kConfig;
   Frequency frequency = Frequency::kPerInstance;
   std::vector<std::string_view> activated_by;  // empty: always runs
+  // cloud-init's meta "distros": on a system_info.distro not listed, the
+  // module is skipped unless `unverified_modules` names it. Empty: all.
+  std::vector<std::string_view> distros;
   std::vector<KeySpec> reads;
   Status (*run)(ModuleContext& ctx) = nullptr;
 };

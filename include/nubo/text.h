@@ -16,5 +16,11 @@ std::string PyStrip(std::string_view s);
 
 // Every field between separators, empty ones included (str.split(sep)).
 std::vector<std::string> PySplit(std::string_view s, char sep);
+// str.split(): fields between runs of whitespace. After `max_splits`
+// splits the rest is one last field, stripped.
+std::vector<std::string> SplitWhitespace(std::string_view s,
+                                         size_t max_splits = std::string::npos);
+// ASCII lower case (str.lower() on the ASCII names cloud-init compares).
+std::string AsciiLower(std::string s);
 
 }  // namespace nubo

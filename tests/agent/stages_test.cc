@@ -31,7 +31,7 @@ std::string ReadSourceFile(const std::string& rel) {
 
 const char kCloudCfg[] = R"(datasource_list: [NoCloud, None]
 cloud_init_modules: [migrator, bootcmd, write-files, users-groups, ssh]
-cloud_config_modules: [runcmd, locale, puppet]
+cloud_config_modules: [runcmd, byobu, puppet]
 cloud_final_modules: [write-files-deferred, scripts-per-once, scripts-per-boot,
                       scripts-per-instance, scripts-user, final-message, scripts_usr]
 )";
@@ -52,6 +52,8 @@ class StagesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     sys_.AddFile("/etc/cloud/cloud.cfg", kCloudCfg);
+    // As Debian's cloud images have it: the locale module has nothing to do.
+    sys_.AddFile("/etc/default/locale", "LANG=C.UTF-8\n");
     Seed("iid-one", kUserData);
     sys_.runner().ExpectPrefix({"/bin/sh"});
     sys_.runner().ExpectPrefix({"ssh-keygen"});  // the ssh module's host keys
@@ -139,7 +141,7 @@ TEST_F(StagesTest, FourStagesApplyUserData) {
   EXPECT_EQ(result, (Value{{"v1", {{"datasource", v1["datasource"]}, {"errors", Value::array()}}}}));
 
   // Modules nubo lacks: one line each; info unless the config asks for them.
-  EXPECT_EQ(CountLog(LogLevel::kInfo, "module 'locale' is not implemented by nubo, skipping"), 1);
+  EXPECT_EQ(CountLog(LogLevel::kInfo, "module 'byobu' is not implemented by nubo, skipping"), 1);
   EXPECT_EQ(CountLog(LogLevel::kInfo, "module 'puppet' is not implemented by nubo, skipping"), 1);
   EXPECT_EQ(CountLog(LogLevel::kWarning, "could not find module named 'scripts_usr' (did you mean 'scripts_user'?), skipping"), 1);
 
@@ -321,6 +323,9 @@ TEST_P(SeedCloudCfgTest, LoadsAndRuns) {
   sys_.AddFile("/etc/passwd",
                "root:x:0:0:root:/root:/bin/bash\ncentos:x:1000:1000::/home/centos:/bin/bash\n");
   sys_.runner().ExpectPrefix({"passwd"});
+  // centos7-blog's locale_configfile: /etc/sysconfig/i18n, written by
+  // update-locale on a Debian image as cloud-init 22.4 does.
+  sys_.runner().ExpectPrefix({"update-locale"});
   EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
   for (const char* name : {"puppet", "chef", "salt-minion", "mcollective", "rightscale_userdata"}) {
     int lines = 0;

@@ -12,7 +12,7 @@
 
 #include "agent/cli.h"
 #include "modules/users_support.h"
-#include "nubo/users.h"
+#include "nubo/distro_users.h"
 
 namespace nubo::agent {
 namespace {
@@ -134,10 +134,10 @@ TEST_F(UsersStageTest, TwoUsersAndTheDefaultUser) {
   EXPECT_THAT(EntryOf("/etc/shadow", "bob"), HasSubstr("bob:$"));
   EXPECT_THAT(EntryOf("/etc/shadow", "debian"), HasSubstr("debian:!"));
   // sudoers.
-  std::string sudoers = sys_.Read(users::kSudoersFile);
+  std::string sudoers = sys_.Read(distro::kSudoersFile);
   EXPECT_THAT(sudoers, HasSubstr("# User rules for alice\nalice ALL=(ALL) ALL\n"));
   EXPECT_THAT(sudoers, HasSubstr("# User rules for debian\ndebian ALL=(ALL) NOPASSWD:ALL\n"));
-  EXPECT_EQ(sys_.ModeOf(users::kSudoersFile), 0440u);
+  EXPECT_EQ(sys_.ModeOf(distro::kSudoersFile), 0440u);
   // authorized_keys: the datasource's key for the default user and (wrapped) root.
   EXPECT_EQ(sys_.Read("/home/debian/.ssh/authorized_keys"), std::string(kKeyMeta) + "\n");
   EXPECT_EQ(sys_.Read("/home/alice/.ssh/authorized_keys"), std::string(kKeyAlice) + "\n");

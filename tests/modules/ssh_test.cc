@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "modules/modules.h"
-#include "nubo/users.h"
+#include "nubo/ssh_util.h"
 #include "support/test_system.h"
 
 namespace nubo {
@@ -208,7 +208,7 @@ TEST_F(SshTest, SymlinkedAuthorizedKeysFileIsRefused) {
   ASSERT_TRUE(sys_.Symlink("/etc/shadow-copy", "/home/debian/.ssh/authorized_keys").ok());
   instance_.public_keys = {kKey1};
   // The symlink rules the default entry out; the write is refused either way.
-  Status s = users::SetupUserKeys(sys_, log_, {kKey1}, "debian");
+  Status s = ssh_util::SetupUserKeys(sys_, log_, {kKey1}, "debian");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(sys_.Read("/etc/shadow-copy"), "secret\n");
 }

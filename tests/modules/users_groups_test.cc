@@ -10,7 +10,7 @@
 
 #include "modules/modules.h"
 #include "modules/users_support.h"
-#include "nubo/users.h"
+#include "nubo/distro_users.h"
 
 namespace nubo {
 namespace {
@@ -135,11 +135,11 @@ TEST_F(UsersGroupsTest, DebianDefaultUserAndAliceWithRealTools) {
             std::string("alice:") + kHash);
   EXPECT_THAT(EntryOf(sys, "/etc/shadow", "debian"), HasSubstr("debian:!"));
   // sudoers.
-  std::string sudoers = sys.Read(users::kSudoersFile);
+  std::string sudoers = sys.Read(distro::kSudoersFile);
   EXPECT_THAT(sudoers, HasSubstr("\n# User rules for alice\nalice ALL=(ALL) NOPASSWD:ALL\n"));
   EXPECT_THAT(sudoers, HasSubstr("\n# User rules for debian\ndebian ALL=(ALL) NOPASSWD:ALL\n"));
   EXPECT_EQ(sudoers.rfind("# Created by ", 0), 0u);
-  EXPECT_EQ(sys.ModeOf(users::kSudoersFile), 0440u);
+  EXPECT_EQ(sys.ModeOf(distro::kSudoersFile), 0440u);
   EXPECT_EQ(sys.ModeOf("/etc/sudoers.d"), 0750u);
   EXPECT_THAT(sys.Read("/etc/sudoers"), HasSubstr("#includedir /etc/sudoers.d\n"));
   // authorized_keys.
@@ -147,7 +147,7 @@ TEST_F(UsersGroupsTest, DebianDefaultUserAndAliceWithRealTools) {
             std::string(kKey1) + "\n" + kKey2 + "\n");
   EXPECT_EQ(sys.ModeOf("/home/alice/.ssh"), 0700u);
   EXPECT_EQ(sys.ModeOf("/home/alice/.ssh/authorized_keys"), 0600u);
-  auto pw = users::FindUser(sys, "alice");
+  auto pw = distro::FindUser(sys, "alice");
   ASSERT_TRUE(pw);
   std::string ids = std::to_string(pw->uid) + ":" + std::to_string(pw->gid);
   EXPECT_EQ(sys.owners().at("/home/alice/.ssh/authorized_keys"), ids);
@@ -222,7 +222,7 @@ TEST_F(UsersGroupsTest, CentosSeedsCreateTheDefaultUser) {
     ASSERT_TRUE(s.ok()) << s.error().ToString();
     EXPECT_THAT(EntryOf(sys, "/etc/passwd", "centos"), HasSubstr(":/home/centos:/bin/bash"));
     EXPECT_THAT(EntryOf(sys, "/etc/shadow", "centos"), HasSubstr("centos:!"));
-    EXPECT_THAT(sys.Read(users::kSudoersFile),
+    EXPECT_THAT(sys.Read(distro::kSudoersFile),
                 HasSubstr("# User rules for centos\ncentos ALL=(ALL) NOPASSWD: ALL\n"));
   }
   {
@@ -234,7 +234,7 @@ TEST_F(UsersGroupsTest, CentosSeedsCreateTheDefaultUser) {
                                "'default' is listed but system_info.default_user is not set"))
         << sink_.Dump();
     EXPECT_TRUE(sys.real_calls().empty());
-    EXPECT_FALSE(sys.Has(users::kSudoersFile));
+    EXPECT_FALSE(sys.Has(distro::kSudoersFile));
   }
 }
 
@@ -272,7 +272,7 @@ TEST_F(UsersGroupsTest, ExistingUserIsUpdatedNotFailed) {
   for (const auto& c : calls) {
     for (const auto& a : c.argv) EXPECT_THAT(a, Not(HasSubstr("hunter2")));
   }
-  EXPECT_THAT(sys.Read(users::kSudoersFile), HasSubstr("erin ALL=(ALL) ALL\n"));
+  EXPECT_THAT(sys.Read(distro::kSudoersFile), HasSubstr("erin ALL=(ALL) ALL\n"));
   EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "User 'erin' already exists"));
   ExpectNoSecretsLogged({"hunter2", "$6$"});
 }
@@ -308,7 +308,7 @@ TEST_F(UsersGroupsTest, VisudoRejectsBadRulesBeforeInstall) {
   Status s = Run(sys, "users: [{name: gus, sudo: 'ALL=(ALL'}]\n");
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.error().ToString(), HasSubstr("rejected by visudo"));
-  EXPECT_FALSE(sys.Has(users::kSudoersFile));
+  EXPECT_FALSE(sys.Has(distro::kSudoersFile));
   EXPECT_FALSE(sys.Has("/etc/sudoers.d/.90-cloud-init-users.nubo-check"));
 }
 
