@@ -41,7 +41,7 @@ inline constexpr Limit kMaxUserDataBytes{"max_user_data_bytes", 128u << 20, "byt
 // nubo's values are trees, so an alias is a copy, counted here: this is
 // what stops "billion laughs").
 inline constexpr Limit kMaxYamlDepth{"max_yaml_depth", 1000, "levels"};
-inline constexpr Limit kMaxYamlNodes{"max_yaml_nodes", 1000000, "nodes"};
+inline constexpr Limit kMaxYamlNodes{"max_yaml_nodes", 200000, "nodes"};
 inline constexpr Limit kMaxYamlScalarBytes{"max_yaml_scalar_bytes", 64u << 20, "bytes"};
 
 // "<what>: larger than N unit (limit NAME)", or "deeper than" for depth.

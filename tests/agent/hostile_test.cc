@@ -8,6 +8,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -15,6 +17,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "agent/cli.h"
@@ -55,7 +58,7 @@ class HostileTest : public ::testing::Test {
     sys_.AddFile("/etc/cloud/cloud.cfg", kCloudCfg);
     sys_.AddFile("/etc/ssh/sshd_config", "UsePAM yes\n");
     sys_.runner().ExpectPrefix({"ssh-keygen"});
-    sys_.runner().ExpectPrefix({"/var/lib/cloud/instances/"});
+    sys_.runner().Expect({"/var/lib/cloud/instances/iid-one/scripts/runcmd"});
     MetaData("iid-one");
   }
   void MetaData(const std::string& iid_yaml) {
@@ -279,6 +282,64 @@ TEST_F(HostileTest, InstanceIdDotDotOrNulIsRefusedWithOneError) {
     EXPECT_FALSE(sys_.Has("/var/lib/user-data.txt"));
     EXPECT_GE(Lines(LogLevel::kError, "cannot record the instance"), 1) << log_.Dump();
   }
+}
+
+// Tests that mount: in a private mount namespace of the test process
+// (each ctest test is its own process), entered before the target root is
+// opened (a descriptor opened before stays in the old namespace), so
+// nothing outlives the test.
+class HostileMountTest : public HostileTest {
+ protected:
+  static void SetUpTestSuite() {
+    private_ = unshare(CLONE_NEWNS) == 0 && mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+  }
+  static bool private_;
+};
+bool HostileMountTest::private_ = false;
+
+TEST_F(HostileMountTest, FullDiskDuringAnAtomicWriteKeepsTheOldFile) {
+  if (!private_) GTEST_SKIP() << "needs a private mount namespace (CAP_SYS_ADMIN)";
+  sys_.AddDir("/srv/small");
+  std::string dir = sys_.HostPath("/srv/small");
+  ASSERT_EQ(mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=16k"), 0);
+  sys_.AddFile("/srv/small/conf", "old\n");
+  UserData("#cloud-config\nwrite_files:\n  - {path: /srv/small/conf, content: " + std::string(64 * 1024, 'x') +
+           "}\n");
+  EXPECT_LT(Boot(), 20.0);
+  ExpectBootDone();
+  EXPECT_EQ(sys_.Read("/srv/small/conf"), "old\n");
+  auto names = sys_.ListDir("/srv/small");
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, std::vector<std::string>{"conf"}) << "the temporary file was not removed";
+  EXPECT_EQ(Lines(LogLevel::kError, "No space left on device"), 1) << log_.Dump();
+  umount2(dir.c_str(), MNT_DETACH);
+}
+
+TEST_F(HostileMountTest, ReadOnlyEtcEndsTheBootWithErrorsNotAHang) {
+  if (!private_) GTEST_SKIP() << "needs a private mount namespace (CAP_SYS_ADMIN)";
+  UserData("#cloud-config\nruncmd: [echo hi]\n");
+  std::string etc = sys_.HostPath("/etc");
+  ASSERT_EQ(mount(etc.c_str(), etc.c_str(), nullptr, MS_BIND, nullptr), 0);
+  ASSERT_EQ(mount(nullptr, etc.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr), 0);
+  EXPECT_LT(Boot(), 20.0);
+  // users_groups fails (useradd cannot write /etc/passwd), one error for
+  // it; the stages still finish and record it.
+  EXPECT_GE(Lines(LogLevel::kError, "module failed"), 1) << log_.Dump();
+  EXPECT_TRUE(sys_.Has("/var/lib/cloud/instance/boot-finished")) << log_.Dump();
+  EXPECT_THAT(sys_.Read("/var/lib/cloud/data/result.json"), HasSubstr("users_groups"));
+  EXPECT_TRUE(sys_.Has("/var/lib/cloud/instance/scripts/runcmd"));
+  umount2(etc.c_str(), MNT_DETACH);
+}
+
+TEST_F(HostileTest, SeedDirectoryWith10000FilesIsReadInBound) {
+  // A seed directory with 10,000 extra files: only the four NoCloud names
+  // are looked up.
+  UserData("#cloud-config\n");
+  for (int i = 0; i < 10000; ++i) {
+    std::ofstream(sys_.HostPath(kSeed + std::string("junk-") + std::to_string(i))) << "x";
+  }
+  EXPECT_LT(Boot(), 20.0);
+  ExpectBootDone();
 }
 
 // A server that sends its headers and then one byte a second, forever.
