@@ -341,6 +341,13 @@ Status Agent::StoreUserData(const InstanceData& data, const Paths& paths) {
   return Status::Ok();
 }
 
+// helpers.ConfigMerger's instance configs: vendor2 (OpenStack's dynamic
+// vendor data) overrides vendor; both stay under user-data.
+static Value MergeVendorConfigs(const Value& vendor2_cc, const Value& vendor_cc) {
+  if (!vendor2_cc.is_object() || vendor2_cc.empty()) return vendor_cc;
+  return MergeManyDicts({vendor2_cc, vendor_cc});
+}
+
 std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths& paths,
                                            const Value& base, std::vector<std::string>& errors) {
   Logger log = log_.Child("user-data");
@@ -431,8 +438,7 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
   };
   vendor_cc = vendor(data.vendor_data, "vendor-data", "vendor_data", "vendor-cloud-config.txt");
   Value vendor2_cc = vendor(data.vendor_data2, "vendor-data2", "vendor_data2", "vendor2-cloud-config.txt");
-  if (!vendor2_cc.empty()) vendor_cc = MergeManyDicts({vendor2_cc, vendor_cc});
-  return {user_cc, vendor_cc};
+  return {user_cc, MergeVendorConfigs(vendor2_cc, vendor_cc)};
 }
 
 Value Agent::ReadInstanceConfig(const Paths& paths, const std::string& name) {
@@ -587,7 +593,8 @@ Agent::Loaded Agent::LoadForModules() {
   if (l.instance) {
     l.paths.instance_id = l.instance->instance_id;
     user_cc = ReadInstanceConfig(l.paths, "cloud-config.txt");
-    vendor_cc = ReadInstanceConfig(l.paths, "vendor-cloud-config.txt");
+    vendor_cc = MergeVendorConfigs(ReadInstanceConfig(l.paths, "vendor2-cloud-config.txt"),
+                                   ReadInstanceConfig(l.paths, "vendor-cloud-config.txt"));
     ds_cfg = l.instance->config;
   }
   l.merged = MergeConfig(l.base, ds_cfg, vendor_cc, user_cc, ExtraConfigs());

@@ -138,6 +138,20 @@ TEST_F(OpenStackStageTest, KeyPairHostnameUserAndVendorData) {
   EXPECT_EQ(out_, "nova\n");
 }
 
+TEST_F(OpenStackStageTest, VendorData2OverridesVendorDataInEveryStage) {
+  md_->SetFault("/openstack/2018-08-27/vendor_data.json",
+                {.body = R"({"cloud-init": "#cloud-config\nfinal_message: from vendor\n"})"});
+  md_->SetFault("/openstack/2018-08-27/vendor_data2.json",
+                {.body = R"({"cloud-init": "#cloud-config\nfinal_message: from vendor2\n"})"});
+  EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  std::string idir = "/var/lib/cloud/instances/" + std::string(kUuid);
+  EXPECT_THAT(sys_.Read(idir + "/vendor2-cloud-config.txt"), HasSubstr("from vendor2"));
+  // final_message runs in the final stage, which reads the stored configs.
+  std::string console = sys_.Read("/var/log/cloud-init-output.log");
+  EXPECT_THAT(console, HasSubstr("from vendor2"));
+  EXPECT_THAT(console, Not(HasSubstr("from vendor\n")));
+}
+
 TEST_F(OpenStackStageTest, RebootReusesTheInstanceWithoutCrawling) {
   ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
   int requests = md_->TotalRequests();
