@@ -2,6 +2,7 @@
 // user-data, vendor-data and network-config, cut from one input at
 // "\n--8<--\n" lines, read and merged as the datasource does.
 #include "datasources/nocloud.h"
+#include "nubo/sources.h"
 #include "fuzz/fuzz_support.h"
 
 NUBO_FUZZ_TARGET(nocloud) {
@@ -21,6 +22,6 @@ NUBO_FUZZ_TARGET(nocloud) {
   nubo::Logger log(&sink, "fuzz");
   auto seed = nc::ParseNoCloudSeed(read, "/var/lib/cloud/seed/nocloud", log);
   (void)nc::ParseMetaData(docs[0], "meta-data");
-  if (seed.ok()) (void)nc::NormalizePubkeyData(nubo::Get(seed->meta_data, "public-keys"));
+  if (seed.ok()) (void)nubo::NormalizePubkeyData(nubo::Get(seed->meta_data, "public-keys"));
   return 0;
 }

@@ -380,9 +380,9 @@ Status CreateUser(ModuleContext& ctx, const users::UserEntry& user, const std::s
       if (!text) return text.error();
       // Rerun after a crash (or for a new instance): rules already there
       // are not appended twice.
-      auto old = ctx.sys.ReadFile(users::kSudoersFile);
+      auto old = ctx.sys.ReadFile(distro::kSudoersFile);
       if (old && old->find(*text) != std::string::npos) {
-        ctx.log.Debug("sudo rules for " + Quote(name) + " are already in " + Quote(users::kSudoersFile));
+        ctx.log.Debug("sudo rules for " + Quote(name) + " are already in " + Quote(distro::kSudoersFile));
       } else {
         sudo.added += *text;
       }
