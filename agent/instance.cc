@@ -1,45 +1,13 @@
 #include "nubo/instance.h"
 
-#include <cstring>
+#include "nubo/base64.h"
 
 namespace nubo {
 namespace {
 
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int s : {18, 12, 6, 0}) out += kB64[(n >> s) & 63];
-  }
-  if (i < in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    if (i + 1 < in.size()) n |= uint8_t(in[i + 1]) << 8;
-    out += kB64[(n >> 18) & 63];
-    out += kB64[(n >> 12) & 63];
-    out += i + 1 < in.size() ? kB64[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-std::string Base64Decode(std::string_view in) {
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (char c : in) {
-    const char* p = std::strchr(kB64, c);
-    if (c == '=' || p == nullptr || c == '\0') continue;
-    buf = (buf << 6) | static_cast<uint32_t>(p - kB64);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buf >> bits) & 0xff);
-    }
-  }
-  return out;
+std::string Decode(const std::string& b64) {
+  auto r = Base64Decode(b64);
+  return r ? *r : std::string();
 }
 
 }  // namespace
@@ -60,6 +28,11 @@ Value InstanceDataToJson(const InstanceData& d) {
   j["vendor_data_b64"] = d.vendor_data ? Value(Base64Encode(*d.vendor_data)) : Value(nullptr);
   j["network_config"] = d.network_config ? Value(*d.network_config) : Value(nullptr);
   j["network_data_json"] = d.network_data_json ? Value(*d.network_data_json) : Value(nullptr);
+  j["vendor_data2_b64"] = d.vendor_data2 ? Value(Base64Encode(*d.vendor_data2)) : Value(nullptr);
+  j["platform"] = d.platform;
+  j["ds_extra"] = d.ds_extra;
+  j["base64_encoded_keys"] = d.base64_encoded_keys;
+  j["password"] = d.password ? Value(*d.password) : Value(nullptr);
   return j;
 }
 
@@ -76,10 +49,17 @@ Result<InstanceData> InstanceDataFromJson(const Value& j) {
   d.instance_id = str("instance_id");
   d.local_hostname = str("local_hostname");
   d.meta_data = Get(j, "meta_data").is_object() ? Get(j, "meta_data") : Value::object();
-  d.user_data = Base64Decode(str("user_data_b64"));
-  if (Get(j, "vendor_data_b64").is_string()) d.vendor_data = Base64Decode(str("vendor_data_b64"));
+  d.user_data = Decode(str("user_data_b64"));
+  if (Get(j, "vendor_data_b64").is_string()) d.vendor_data = Decode(str("vendor_data_b64"));
   if (Get(j, "network_config").is_string()) d.network_config = str("network_config");
   if (Get(j, "network_data_json").is_string()) d.network_data_json = str("network_data_json");
+  if (Get(j, "vendor_data2_b64").is_string()) d.vendor_data2 = Decode(str("vendor_data2_b64"));
+  d.platform = str("platform");
+  if (Get(j, "ds_extra").is_object()) d.ds_extra = Get(j, "ds_extra");
+  for (const auto& k : Get(j, "base64_encoded_keys")) {
+    if (k.is_string()) d.base64_encoded_keys.push_back(k.get<std::string>());
+  }
+  if (Get(j, "password").is_string()) d.password = str("password");
   for (const auto& k : Get(j, "public_keys")) {
     if (k.is_string()) d.public_keys.push_back(k.get<std::string>());
   }

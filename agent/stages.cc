@@ -4,12 +4,16 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 
 #include "agent/config.h"
+#include "agent/merge.h"
 #include "agent/status.h"
 #include "agent/system/http.h"
 #include "agent/userdata.h"
 #include "nubo/datasource.h"
+#include "nubo/sources.h"
+#include "nubo/text.h"
 
 namespace nubo::agent {
 namespace {
@@ -242,11 +246,22 @@ Status Agent::Instancify(const InstanceData& data, Paths& paths, const Value& ba
     return s;
   }
   // /run/cloud-init/instance-data.json: standard keys, no secrets.
-  // As 22.4's NoCloud: cloud_name from meta-data "cloud-name" or "unknown";
-  // cloud_id then falls back to the platform.
-  std::string platform = data.datasource == "None" ? "none" : "nocloud";
+  // v1 as sources.DataSource._get_standardized_metadata builds it.
+  // cloud_name: meta-data "cloud-name", else the datasource's name
+  // (NoCloud and None say "unknown"); cloud_id falls back to the platform.
+  std::string platform = !data.platform.empty() ? data.platform : data.datasource == "None" ? "none" : "nocloud";
   const Value& cloud_name = Get(data.meta_data, "cloud-name");
-  std::string name = cloud_name.is_string() ? cloud_name.get<std::string>() : "unknown";
+  std::string name = "unknown";
+  if (cloud_name.is_string()) {
+    name = cloud_name.get<std::string>();
+  } else if (!data.platform.empty()) {
+    name = data.datasource;
+  }
+  std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+  Value az = Get(data.meta_data, "availability-zone");
+  if (!Truthy(az)) az = Get(data.meta_data, "availability_zone");
+  if (!Truthy(az)) az = Get(Get(data.meta_data, "placement"), "availability-zone");
+  if (!Truthy(az)) az = nullptr;
   Value v1 = {
       {"cloud_name", name},
       {"cloud_id", name == "unknown" ? platform : name},
@@ -255,26 +270,68 @@ Status Agent::Instancify(const InstanceData& data, Paths& paths, const Value& ba
       {"platform", platform},
       {"subplatform", data.subplatform},
       {"public_ssh_keys", data.public_keys},
-      {"availability_zone", nullptr},
-      {"region", nullptr},
+      {"availability_zone", az},
+      {"region", Get(data.meta_data, "region")},
       {"distro", Get(Get(base, "system_info"), "distro")},
   };
-  Value instance_data = {{"v1", v1}, {"ds", {{"meta_data", data.meta_data}}},
-                         {"base64_encoded_keys", Value::array()},
-                         {"sensitive_keys", {"merged_cfg", "security-credentials"}}};
+  for (const char* alias : {"availability-zone", "cloud-name", "instance-id", "local-hostname"}) {
+    std::string k = alias;
+    std::replace(k.begin(), k.end(), '-', '_');
+    v1[alias] = v1[k];
+  }
+  v1["_beta_keys"] = {"subplatform"};
+  Value ds_obj = data.ds_extra.is_object() ? data.ds_extra : Value::object();
+  ds_obj["meta_data"] = data.meta_data;
+  ds_obj["_doc"] =
+      "EXPERIMENTAL: The structure and format of content scoped under the 'ds' key may change in subsequent "
+      "releases of cloud-init.";
+  Value instance_data = {{"v1", v1}, {"ds", ds_obj}, {"merged_cfg", base}};
   for (auto& [k, v] : v1.items()) instance_data[k] = v;
-  if (Status s = sys_.WriteFile(paths.RunPath("instance-data.json"), instance_data.dump(2) + "\n", Mode(0644)); !s.ok()) {
+  std::vector<std::string> b64 = data.base64_encoded_keys;
+  std::sort(b64.begin(), b64.end());
+  instance_data["base64_encoded_keys"] = b64;
+  // process_instance_metadata: every key path whose name is sensitive.
+  // OpenStack's admin_pass is one more than cloud-init 22.4 redacts
+  // (tests/compat/known-differences.yaml).
+  std::vector<std::string> sensitive;
+  std::function<void(const Value&, const std::string&)> walk = [&](const Value& obj, const std::string& prefix) {
+    for (const auto& [k, v] : obj.items()) {
+      std::string path = prefix.empty() ? k : prefix + "/" + k;
+      if (k == "merged_cfg" || k == "security-credentials" || (k == "admin_pass" && data.platform == "openstack")) {
+        sensitive.push_back(path);
+      } else if (v.is_object() && k != "merged_cfg") {
+        walk(v, path);
+      }
+    }
+  };
+  walk(instance_data, "");
+  std::sort(sensitive.begin(), sensitive.end());
+  instance_data["sensitive_keys"] = sensitive;
+  if (Status s = sys_.WriteFile(paths.RunPath("instance-data-sensitive.json"), instance_data.dump(2) + "\n",
+                                Mode(0600));
+      !s.ok()) {
     return s;
   }
-  instance_data["merged_cfg"] = base;
-  return sys_.WriteFile(paths.RunPath("instance-data-sensitive.json"), instance_data.dump(2) + "\n",
-                        Mode(0600));
+  // redact_sensitive_keys, for the world-readable copy.
+  Value redacted = instance_data;
+  for (const std::string& path : sensitive) {
+    Value* obj = &redacted;
+    auto parts = PySplit(path, '/');
+    for (size_t i = 0; i + 1 < parts.size(); ++i) obj = &(*obj)[parts[i]];
+    (*obj)[parts.back()] = "redacted for non-root user";
+  }
+  return sys_.WriteFile(paths.RunPath("instance-data.json"), redacted.dump(2) + "\n", Mode(0644));
 }
 
 Status Agent::StoreUserData(const InstanceData& data, const Paths& paths) {
   if (Status s = sys_.WriteFile(paths.InstancePath("user-data.txt"), data.user_data, Mode(0600)); !s.ok()) return s;
   if (data.vendor_data) {
-    return sys_.WriteFile(paths.InstancePath("vendor-data.txt"), *data.vendor_data, Mode(0600));
+    if (Status s = sys_.WriteFile(paths.InstancePath("vendor-data.txt"), *data.vendor_data, Mode(0600)); !s.ok()) {
+      return s;
+    }
+  }
+  if (data.vendor_data2) {
+    return sys_.WriteFile(paths.InstancePath("vendor-data2.txt"), *data.vendor_data2, Mode(0600));
   }
   return Status::Ok();
 }
@@ -313,7 +370,7 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
       return Value(Value::object());
     }
     for (const auto& w : processed->warnings) log.Warning(w);
-    std::string base_name = vendor ? "vendor-data.txt.i" : "user-data.txt.i";
+    std::string base_name = (source == "vendor-data2" ? std::string("vendor-data2") : vendor ? "vendor-data" : "user-data") + ".txt.i";
     (void)sys_.WriteFile(paths.InstancePath(base_name), processed->processed_mime, Mode(0600));
     std::string scripts_dir = paths.InstancePath(vendor ? "scripts/vendor" : "scripts");
     write_scripts(processed->scripts, scripts_dir);
@@ -344,20 +401,26 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
   if (Status s = sys_.WriteFile(paths.InstancePath("cloud-config.txt"), cc_text, Mode(0600)); !s.ok()) {
     log.Error(s.error().ToString());
   }
-  if (data.vendor_data && !data.vendor_data->empty()) {
-    // Vendor data can be switched off by the system or the user.
-    Value merged = MergeConfig(base, data.config, Value::object(), user_cc, {});
-    const Value& vd = Get(merged, "vendor_data");
+  // Vendor data (and OpenStack's vendor_data2, which overrides it) can be
+  // switched off by the system or the user.
+  Value merged_no_vendor = MergeConfig(base, data.config, Value::object(), user_cc, {});
+  auto vendor = [&](const std::optional<std::string>& raw, const std::string& source, const char* cfg_key,
+                    const char* cc_file) -> Value {
+    if (!raw || raw->empty()) return Value::object();
+    const Value& vd = Get(merged_no_vendor, cfg_key);
     bool enabled = vd.is_object() ? TranslateBool(Get(vd, "enabled").is_null() ? Value(true) : Get(vd, "enabled"))
                                   : true;
     if (!enabled) {
-      log.Info("vendor-data is disabled by 'vendor_data.enabled', skipping it");
-    } else {
-      vendor_cc = consume(*data.vendor_data, "vendor-data", true);
-      std::string vc_text = "#cloud-config\n" + vendor_cc.dump(2) + "\n";
-      (void)sys_.WriteFile(paths.InstancePath("vendor-cloud-config.txt"), vc_text, Mode(0600));
+      log.Info(source + " is disabled by '" + cfg_key + ".enabled', skipping it");
+      return Value::object();
     }
-  }
+    Value cc = consume(*raw, source, true);
+    (void)sys_.WriteFile(paths.InstancePath(cc_file), "#cloud-config\n" + cc.dump(2) + "\n", Mode(0600));
+    return cc;
+  };
+  vendor_cc = vendor(data.vendor_data, "vendor-data", "vendor_data", "vendor-cloud-config.txt");
+  Value vendor2_cc = vendor(data.vendor_data2, "vendor-data2", "vendor_data2", "vendor2-cloud-config.txt");
+  if (!vendor2_cc.empty()) vendor_cc = MergeManyDicts({vendor2_cc, vendor_cc});
   return {user_cc, vendor_cc};
 }
 

@@ -44,6 +44,10 @@
 // cloud-init does.
 #include "datasources/nocloud.h"
 
+#include <map>
+
+#include "nubo/sources.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -60,16 +64,6 @@ constexpr std::string_view kDefaultDsmode = "net";
 Error NotFound(std::string why) { return MakeError("not found: " + why); }
 
 // Python truthiness of a loaded YAML value.
-bool Truthy(const Value& v) {
-  if (v.is_null()) return false;
-  if (v.is_boolean()) return v.get<bool>();
-  if (v.is_number_integer()) return v.get<int64_t>() != 0;
-  if (v.is_number_unsigned()) return v.get<uint64_t>() != 0;
-  if (v.is_number_float()) return v.get<double>() != 0.0;
-  if (v.is_string()) return !v.get_ref<const std::string&>().empty();
-  return !v.empty();  // list, dict
-}
-
 bool IsPySpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' ||
          (c >= '\x1c' && c <= '\x1f');
@@ -104,35 +98,6 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 
 // str.splitlines(): \n, \r, \r\n, \v, \f, \x1c-\x1e and the UTF-8 forms of
 // U+0085, U+2028, U+2029 end a line; no empty line after a final break.
-std::vector<std::string> PySplitLines(std::string_view s) {
-  std::vector<std::string> out;
-  std::string line;
-  size_t i = 0;
-  auto end_line = [&](size_t skip) {
-    out.push_back(std::move(line));
-    line.clear();
-    i += skip;
-  };
-  while (i < s.size()) {
-    unsigned char c = s[i];
-    if (c == '\r') {
-      end_line(i + 1 < s.size() && s[i + 1] == '\n' ? 2 : 1);
-    } else if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e)) {
-      end_line(1);
-    } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x85) {
-      end_line(2);
-    } else if (c == 0xe2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-               (static_cast<unsigned char>(s[i + 2]) == 0xa8 ||
-                static_cast<unsigned char>(s[i + 2]) == 0xa9)) {
-      end_line(3);
-    } else {
-      line.push_back(static_cast<char>(c));
-      ++i;
-    }
-  }
-  if (!line.empty()) out.push_back(std::move(line));
-  return out;
-}
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -378,7 +343,34 @@ Result<Seed> ReadSeededFile(System& sys, const std::string& base, const Logger& 
     if (Lower(url.substr(0, 7)) == "file://") url = url.substr(7);
     return url;
   };
+  // http(s): the three files fetched together (read_file_or_url with
+  // timeout 5 and 10 retries); a 4xx is final here, where cloud-init
+  // retries it too.
+  std::map<std::string, Result<std::string>> fetched;
+  bool http = base.starts_with("http://") || base.starts_with("https://");
+  if (http) {
+    auto session = sys.OpenHttpSession({.timeout_seconds = 5, .deadline_seconds = 60, .retry_delay_seconds = 1});
+    for (const char* name : {"meta-data", "user-data", "vendor-data"}) {
+      std::string url = location(name);
+      fetched.emplace(name, MakeError("GET " + Quote(url) + " was not tried"));
+      session->Get({.url = url, .max_bytes = 16 << 20, .tries = 11}, [&fetched, name, url](Result<HttpResponse> r) {
+        if (!r) {
+          fetched.at(name) = r.error();
+        } else if (r->status < 200 || r->status >= 300) {
+          fetched.at(name) = MakeError("GET " + Quote(url) + " answered HTTP " + std::to_string(r->status));
+        } else {
+          fetched.at(name) = std::move(r->body);
+        }
+      });
+    }
+    session->Run();
+  }
   auto read = [&](const std::string& name) -> Result<std::string> {
+    if (http) {
+      auto r = fetched.at(name);
+      if (!r) return MakeError("seedfrom " + Quote(base) + ": " + r.error().message);
+      return r;
+    }
     std::string path = location(name);
     if (!path.starts_with("/")) {
       return MakeError("seedfrom " + Quote(base) + ": " + Quote(path) + " is not an absolute path");
@@ -506,9 +498,6 @@ Result<InstanceData> CrawlImpl(DatasourceContext& ctx, bool net) {
       log.Debug("Seed from " + seedfrom + " not supported by " + class_name);
       return NotFound("seedfrom " + Quote(seedfrom) + " is not supported by " + class_name);
     }
-    if (net) {
-      return MakeError(Quote(seedfrom) + ": http(s) seeds are not supported yet", "seedfrom");
-    }
     auto seed = ReadSeededFile(sys, seedfrom, log);
     if (!seed) return seed.error();
     log.Debug("Using seeded cache data from " + seedfrom);
@@ -622,50 +611,5 @@ bool LoadCmdlineData(std::string_view cmdline, Value* fill) {
   return false;
 }
 
-std::vector<std::string> NormalizePubkeyData(const Value& keys) {
-  std::vector<std::string> out;
-  if (!Truthy(keys)) return out;
-  auto scalar = [](const Value& v) { return v.is_string() ? v.get<std::string>() : PyStr(v); };
-  if (keys.is_string()) return PySplitLines(keys.get<std::string>());
-  if (keys.is_array()) {
-    // list(pubkey_data): kept as given, empty strings included.
-    for (const Value& k : keys) {
-      if (k.is_primitive() && !k.is_null()) out.push_back(scalar(k));
-    }
-    return out;
-  }
-  if (keys.is_object()) {
-    for (const auto& [name, klist] : keys.items()) {
-      if (klist.is_string()) {
-        if (!klist.get_ref<const std::string&>().empty()) out.push_back(klist.get<std::string>());
-      } else if (klist.is_array()) {
-        for (const Value& k : klist) {
-          if (Truthy(k) && k.is_primitive()) out.push_back(scalar(k));
-        }
-      }
-    }
-  }
-  return out;
-}
-
-Value MergeFirstWins(const Value& first, const Value& second) {
-  Value out = first.is_object() ? first : Value::object();
-  if (!second.is_object()) return out;
-  for (const auto& [key, value] : second.items()) {
-    auto it = out.find(key);
-    if (it == out.end()) {
-      out[key] = value;
-    } else if (value.is_object()) {
-      // m_dict no_replace with recurse_dict: dicts merge; the str and list
-      // mergers give the new dict; anything else stays.
-      if (it->is_object()) {
-        *it = MergeFirstWins(*it, value);
-      } else if (it->is_string() || it->is_array()) {
-        *it = value;
-      }
-    }
-  }
-  return out;
-}
 
 }  // namespace nubo::datasources::nocloud

@@ -85,13 +85,5 @@ Result<InstanceData> ParseNoCloudSeed(const SeedReader& read, std::string_view w
 // (nocloud) or "net" (nocloud-net) unless given explicitly.
 bool LoadCmdlineData(std::string_view cmdline, Value* fill);
 
-// cloud-init's sources.normalize_pubkey_data: a string (one key per line),
-// a list, or a dict of name -> key or list of keys.
-std::vector<std::string> NormalizePubkeyData(const Value& public_keys);
-
-// util.mergemanydict for two dicts: keys of `first` win; a dict value in
-// `second` merges into a dict under the same key (and replaces a string or
-// list there).
-Value MergeFirstWins(const Value& first, const Value& second);
 
 }  // namespace nubo::datasources::nocloud

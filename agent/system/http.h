@@ -1,35 +1,32 @@
-// http.h — bounded HTTP(S) GETs with libcurl, for #include user-data and
-// later the metadata service.
+// http.h — libcurl behind nubo's HttpSession (include/nubo/http.h), and
+// bounded single GETs for #include user-data.
 //
-//   auto body = HttpGet("http://169.254.169.254/openstack/latest/meta_data.json",
-//                       {.timeout_seconds = 5, .tries = 3});
-//   if (!body) log.Warning(body.error().ToString());
+//   auto session = NewCurlHttpSession({.timeout_seconds = 5, .deadline_seconds = 20});
+//   session->Get({.url = url, .tries = 3}, [](Result<HttpResponse> r) { ... });
+//   session->Run();
 //
-// A 2xx answer is the body; anything else after the last try is an error
-// naming the URL and the status or curl's reason. Never unbounded: each try
-// has a total timeout, and tries are few.
+//   auto body = HttpGet("http://10.0.0.1/ud", {.timeout_seconds = 5, .tries = 3});
+//
+// One curl multi handle per session: requests run concurrently, connections
+// are reused, no request outlives the session's deadline.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "nubo/http.h"
 #include "nubo/result.h"
 
 namespace nubo::agent {
+
+std::unique_ptr<HttpSession> NewCurlHttpSession(const HttpSessionOptions& options);
 
 struct HttpOptions {
   long timeout_seconds = 5;  // per try, connect + transfer
   int tries = 3;
   long retry_delay_ms = 500;
+  size_t max_bytes = 16 << 20;  // 16 MiB: user-data
 };
-
-struct HttpResponse {
-  long status = 0;
-  std::string body;
-};
-
-// One request per try; returns the last response whatever its status, or an
-// error when no response came (refused, timeout, DNS).
-Result<HttpResponse> HttpRequest(const std::string& url, const HttpOptions& options);
 
 // 2xx: the body. 4xx: an error at once (no retry). 5xx and transport
 // errors: retried up to options.tries.

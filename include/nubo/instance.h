@@ -24,11 +24,21 @@ struct InstanceData {
   Value meta_data = Value::object();
   std::string user_data;        // raw bytes as fetched
   std::optional<std::string> vendor_data;
+  std::optional<std::string> vendor_data2;    // OpenStack's vendor_data2.json, as vendor-data
   std::optional<std::string> network_config;  // raw YAML, kept for later rendering
   // OpenStack's network_data.json as fetched (metadata service or config
   // drive); converted by the network code, as cloud-init's convert_net_json.
   std::optional<std::string> network_data_json;
   std::vector<std::string> public_keys;
+  // instance-data.json: v1.platform ("openstack"; empty: from `datasource`),
+  // more of its "ds" object (ec2_metadata, network_json), and the key paths
+  // of ds values that hold base64 of bytes ("ds/meta_data/random_seed").
+  std::string platform;
+  Value ds_extra = Value::object();
+  std::vector<std::string> base64_encoded_keys;
+  // A secret the datasource handed over (OpenStack's `password`): kept in
+  // the root-only cache, never in instance-data.json or a log.
+  std::optional<std::string> password;
   // Config the datasource contributes (cloud-init's get_config_obj).
   Value config = Value::object();
 };

@@ -17,10 +17,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "nubo/http.h"
 #include "nubo/result.h"
 
 namespace nubo {
@@ -126,6 +128,10 @@ class System {
 
   // --- commands ---
   virtual Result<CommandResult> Run(const Command& command) = 0;
+
+  // --- the network (include/nubo/http.h) ---
+  // Concurrent bounded GETs; libcurl's multi interface unless overridden.
+  virtual std::unique_ptr<HttpSession> OpenHttpSession(const HttpSessionOptions& options);
 
   // --- host facts ---
   virtual std::string KernelCmdline() = 0;           // /proc/cmdline of the host

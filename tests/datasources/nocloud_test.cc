@@ -3,6 +3,7 @@
 // forms, and full crawls through TestSystem (seed dirs, ds=nocloud on the
 // command line and in the SMBIOS serial, seedfrom, cidata filesystems).
 #include "datasources/nocloud.h"
+#include "nubo/sources.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include "nubo/log.h"
+#include "support/http_server.h"
 #include "support/test_system.h"
 
 namespace nubo::datasources::nocloud {
@@ -422,15 +424,31 @@ TEST_F(NoCloudTest, SeedfromBadYamlNamesTheFile) {
 }
 
 TEST_F(NoCloudTest, HttpSeedfromIsLeftToTheNetworkDatasource) {
-  sys_.set_cmdline("ds=nocloud-net;s=http://10.0.0.2/seed/");
+  nubo::testing::HttpServer server;
+  server.Serve("/seed/meta-data", 200, "instance-id: iid-http\nlocal-hostname: webseed\n");
+  server.Serve("/seed/user-data", 200, "#cloud-config\nruncmd: [ls]\n");
+  sys_.set_cmdline("ds=nocloud-net;s=" + server.Url("/seed/"));
   EXPECT_TRUE(Detect());
   auto local = Crawl();
   ASSERT_FALSE(local);
   EXPECT_THAT(local.error().message, StartsWith("not found"));
   auto net = CrawlNet();
+  ASSERT_TRUE(net) << net.error().ToString();
+  EXPECT_EQ(net->instance_id, "iid-http");
+  EXPECT_EQ(net->local_hostname, "webseed");
+  EXPECT_EQ(net->user_data, "#cloud-config\nruncmd: [ls]\n");
+  EXPECT_FALSE(net->vendor_data);  // 404: absent, and not retried
+  std::vector<std::string> asked = server.requests();
+  EXPECT_EQ(std::count(asked.begin(), asked.end(), "/seed/vendor-data"), 1);
+}
+
+TEST_F(NoCloudTest, HttpSeedfromWithoutMetaDataIsAnError) {
+  nubo::testing::HttpServer server;
+  server.Serve("/seed/user-data", 200, "#cloud-config\n");
+  sys_.set_cmdline("ds=nocloud-net;s=" + server.Url("/seed/"));
+  auto net = CrawlNet();
   ASSERT_FALSE(net);
-  EXPECT_EQ(net.error().ToString(),
-            "seedfrom: 'http://10.0.0.2/seed/': http(s) seeds are not supported yet");
+  EXPECT_THAT(net.error().ToString(), HasSubstr(server.Url("/seed/meta-data") + "' answered HTTP 404"));
 }
 
 TEST_F(NoCloudTest, NetDatasourceRefusesFileSeedfromButTakesASeedDir) {

@@ -24,10 +24,18 @@ Result<CommandResult> FakeRunner::Run(const Command& command) {
     bool match = e.prefix ? command.argv.size() >= e.argv.size() &&
                                 std::equal(e.argv.begin(), e.argv.end(), command.argv.begin())
                           : command.argv == e.argv;
-    if (match) return e.result;
+    if (match) {
+      if (e.effect) e.effect();
+      return e.result;
+    }
   }
   ADD_FAILURE() << "unexpected command: " << agent::DisplayArgv(command.argv);
   return MakeError("unexpected command in test: " + agent::DisplayArgv(command.argv));
+}
+
+void FakeRunner::ExpectWithEffect(std::vector<std::string> argv, std::function<void()> effect,
+                                  CommandResult result) {
+  expectations_.push_back({std::move(argv), false, std::move(result), std::move(effect)});
 }
 
 std::vector<std::vector<std::string>> FakeRunner::argvs() const {
@@ -154,9 +162,33 @@ Result<std::string> TestSystem::ReadHostFile(const std::string& host_path) {
   return RealSystem::ReadHostFile(host_path);
 }
 
+Result<std::vector<std::string>> TestSystem::ListHostDir(const std::string& host_path) {
+  std::string prefix = host_path + "/";
+  bool faked = host_dirs_.count(host_path) > 0;
+  std::set<std::string> names;
+  auto add = [&](const std::string& p) {
+    if (p.rfind(prefix, 0) != 0) return;
+    faked = true;
+    std::string rest = p.substr(prefix.size());
+    names.insert(rest.substr(0, rest.find('/')));
+  };
+  for (const auto& [p, _] : host_files_) add(p);
+  for (const auto& d : host_dirs_) add(d);
+  for (const auto& [p, _] : host_devices_) add(p);
+  if (!faked) return RealSystem::ListHostDir(host_path);
+  return std::vector<std::string>(names.begin(), names.end());
+}
+
 Result<HostDeviceInfo> TestSystem::StatHostPath(const std::string& host_path) {
   auto it = host_devices_.find(host_path);
   if (it != host_devices_.end()) return it->second;
+  if (host_dirs_.count(host_path)) return HostDeviceInfo{host_path};
+  for (const auto& [p, _] : host_files_) {
+    if (p.rfind(host_path + "/", 0) == 0) return HostDeviceInfo{host_path};
+  }
+  for (const auto& d : host_dirs_) {
+    if (host_path.rfind(d + "/", 0) == 0) return ErrnoError("stat " + host_path, ENOENT);  // under a faked dir
+  }
   if (host_path.rfind("/dev/", 0) == 0 && !host_devices_.empty()) {
     return ErrnoError("stat " + host_path, ENOENT);  // a faked /dev
   }

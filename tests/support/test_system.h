@@ -12,7 +12,9 @@
 // test did not expect: the test fails and prints the argv.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,11 +28,14 @@ class FakeRunner {
     std::vector<std::string> argv;  // exact match, or a prefix when prefix == true
     bool prefix = false;
     CommandResult result;
+    std::function<void()> effect;  // runs when the command does (a tool writing its file)
   };
   // Allows `argv` (exactly) and answers with `result`.
   void Expect(std::vector<std::string> argv, CommandResult result = {});
   // Allows any command starting with `argv_prefix`.
   void ExpectPrefix(std::vector<std::string> argv_prefix, CommandResult result = {});
+  // Allows `argv` (exactly); `effect` runs each time it does.
+  void ExpectWithEffect(std::vector<std::string> argv, std::function<void()> effect, CommandResult result = {});
   Result<CommandResult> Run(const Command& command);
   const std::vector<Command>& calls() const { return calls_; }
   std::vector<std::vector<std::string>> argvs() const;
@@ -95,7 +100,11 @@ class TestSystem : public agent::RealSystem {
   void AddHostDevice(const std::string& host_path, HostDeviceInfo info) {
     host_devices_[host_path] = std::move(info);
   }
+  // A faked (empty) host directory: ListHostDir lists the host files and
+  // directories added below it, not the real host's.
+  void AddHostDir(const std::string& host_path) { host_dirs_.insert(host_path); }
   Result<std::string> ReadHostFile(const std::string& host_path) override;
+  Result<std::vector<std::string>> ListHostDir(const std::string& host_path) override;
   Result<HostDeviceInfo> StatHostPath(const std::string& host_path) override;
   // Runs the command (through the FakeRunner) at once, in this process.
   Status RunDetached(const Command& command,
@@ -121,6 +130,7 @@ class TestSystem : public agent::RealSystem {
   std::vector<std::string> hostname_calls_;
   std::map<std::string, std::string> host_files_;
   std::map<std::string, HostDeviceInfo> host_devices_;
+  std::set<std::string> host_dirs_;
 };
 
 // A temporary directory on the host, removed on destruction.
