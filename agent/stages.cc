@@ -567,8 +567,17 @@ int Agent::Init(bool local) {
 // user-data is read, the hostname from meta-data (or the system config) is
 // applied by set_hostname whether or not a module list names it. So
 // user-data's preserve_hostname or hostname cannot undo it on first boot.
+//
+// cloud-init's init.cfg there also holds the current instance's
+// cloud-config.txt when an earlier boot of the same instance wrote one, so
+// on a reboot user-data's hostname stays (its set_hostname sees no change).
 void Agent::SetHostnameEarly(const InstanceData& data, const Paths& paths, const Value& base) {
-  Value cfg = MergeConfig(base, data.config, Value::object(), Value::object(), {});
+  Value user_cc = Value::object(), vendor_cc = Value::object();
+  if (sys_.Exists(paths.InstancePath("cloud-config.txt"))) {
+    user_cc = ReadInstanceConfig(paths, "cloud-config.txt");
+    vendor_cc = ReadInstanceConfig(paths, "vendor-cloud-config.txt");
+  }
+  Value cfg = MergeConfig(base, data.config, vendor_cc, user_cc, {});
   bool named = !data.local_hostname.empty() || TranslateBool(Get(cfg, "hostname")) ||
                TranslateBool(Get(cfg, "fqdn"));
   const ModuleSpec* spec = FindModule("set_hostname");

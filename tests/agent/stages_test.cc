@@ -290,6 +290,21 @@ TEST_F(StagesTest, InitLocalThenRmRfVarLibCloudProvisionsOnNextBoot) {
   EXPECT_TRUE(sys_.Has("/var/lib/cloud/instances/iid-two/sem/config_runcmd"));
 }
 
+// Found by the e2e second boot: init --local applies meta-data's hostname
+// early; on a reboot of the same instance cloud-init's config there already
+// holds the stored user-data, so user-data's hostname stays.
+TEST_F(StagesTest, RebootKeepsTheUserDataHostname) {
+  sys_.AddFile("/etc/cloud/cloud.cfg",
+               "datasource_list: [NoCloud, None]\ncloud_init_modules: [set_hostname]\n"
+               "cloud_config_modules: []\ncloud_final_modules: []\n");
+  Seed("iid-one", "#cloud-config\nhostname: from-user-data\n");
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_EQ(sys_.Read("/etc/hostname"), "from-user-data\n");
+  ASSERT_TRUE(sys_.RemoveTree("/run").ok());
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_EQ(sys_.Read("/etc/hostname"), "from-user-data\n");
+}
+
 TEST_F(StagesTest, ConfigPrecedence) {
   // cloud.cfg.d overrides cloud.cfg; vendor-data below user-data.
   sys_.AddFile("/etc/cloud/cloud.cfg.d/50-final.cfg", "final_message: from-confd $VERSION\n");

@@ -19,6 +19,15 @@ prepare() {
     cp "$cdir/user_data" "$MD/openstack/$v/user_data"
     cp "$cdir/network_data.json" "$cdir/vendor_data.json" "$MD/openstack/$v/"
   done
+  # Nova's EC2-style tree too (cloud-init reads it beside openstack/): leaves only.
+  for v in latest 2009-04-04; do
+    mkdir -p "$MD/$v/meta-data"
+    printf '%s' i-0000e2e2 >"$MD/$v/meta-data/instance-id"
+    printf '%s' e2e-openstack.example.test >"$MD/$v/meta-data/hostname"
+    printf '%s' e2e-openstack.example.test >"$MD/$v/meta-data/local-hostname"
+    printf '%s' ami-0000e2e2 >"$MD/$v/meta-data/ami-id"
+    printf '%s' m1.small >"$MD/$v/meta-data/instance-type"
+  done
   : >"$logs/$CASE/metadata-requests.log"
   QEMU_EXTRA=(-smbios "type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova")
   GUESTFWD="tcp:169.254.169.254:80-cmd:python3 $here/lib/mdserver.py $MD $logs/$CASE/metadata-requests.log"

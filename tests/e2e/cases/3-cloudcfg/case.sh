@@ -26,7 +26,9 @@ check() {
   # so the shared disk checks are not all expected to hold; check the rest.
   expect "whoami" centos "$(guest whoami)"
   expect_cmd "passwordless sudo" sudo -n true
-  expect "hostname" e2e-centos "$(guest hostname)"
+  # distro: rhel prefers the fqdn as the hostname (cloud-init 22.4.2's
+  # distros/rhel.py: prefer_fqdn = True), so hostname prints the fqdn.
+  expect "hostname (rhel: the fqdn)" e2e-centos.example.test "$(guest hostname)"
   expect "hostname --fqdn" e2e-centos.example.test "$(guest hostname --fqdn)"
   if guest grep -E '^127\.0\.[01]\.1[[:space:]]+e2e-centos\.example\.test[[:space:]]+e2e-centos$' /etc/hosts >/dev/null; then
     pass "/etc/hosts has the fqdn"; else fail "/etc/hosts: $(guest cat /etc/hosts | tr '\n' '|')"; fi
