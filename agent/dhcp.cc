@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "agent/net/sysnet.h"
 #include "nubo/text.h"
 
 namespace nubo {
@@ -10,38 +11,6 @@ namespace {
 
 constexpr char kLeaseFile[] = "/run/dhclient.lease";
 constexpr char kPidFile[] = "/run/dhclient.pid";
-
-std::optional<int> ReadInt(System& sys, const std::string& path) {
-  auto t = sys.ReadHostFile(path);
-  if (!t) return std::nullopt;
-  std::string s = PyStrip(*t);
-  if (s.empty() || !std::all_of(s.begin(), s.end(), ::isdigit) || s.size() > 9) return std::nullopt;
-  return std::stoi(s);
-}
-
-// natural_sort_key: digit runs compare as numbers.
-bool NaturalLess(const std::string& a, const std::string& b) {
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (isdigit(static_cast<unsigned char>(a[i])) && isdigit(static_cast<unsigned char>(b[j]))) {
-      size_t ie = i, je = j;
-      while (ie < a.size() && isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
-      while (je < b.size() && isdigit(static_cast<unsigned char>(b[je]))) ++je;
-      std::string na = a.substr(i, ie - i), nb = b.substr(j, je - j);
-      na.erase(0, std::min(na.find_first_not_of('0'), na.size()));
-      nb.erase(0, std::min(nb.find_first_not_of('0'), nb.size()));
-      if (na.size() != nb.size()) return na.size() < nb.size();
-      if (na != nb) return na < nb;
-      i = ie;
-      j = je;
-    } else {
-      if (a[i] != b[j]) return a[i] < b[j];
-      ++i;
-      ++j;
-    }
-  }
-  return a.size() - i < b.size() - j;
-}
 
 std::string MaskToPrefix(const std::string& mask) {
   auto parts = PySplit(mask, '.');
@@ -79,53 +48,8 @@ std::string Lookup(const std::vector<std::pair<std::string, std::string>>& lease
 
 }  // namespace
 
-std::vector<NicInfo> ReadNics(System& sys) {
-  std::vector<NicInfo> out;
-  auto names = sys.ListHostDir("/sys/class/net");
-  if (!names) return out;
-  for (const auto& name : *names) {
-    std::string dir = "/sys/class/net/" + name;
-    NicInfo n;
-    n.name = name;
-    if (auto a = sys.ReadHostFile(dir + "/address")) n.address = PyStrip(*a);
-    n.is_bridge = sys.StatHostPath(dir + "/bridge").ok();
-    n.is_bond = sys.StatHostPath(dir + "/bonding").ok();
-    n.carrier = ReadInt(sys, dir + "/carrier");
-    n.dormant = ReadInt(sys, dir + "/dormant");
-    if (auto o = sys.ReadHostFile(dir + "/operstate")) n.operstate = PyStrip(*o);
-    out.push_back(std::move(n));
-  }
-  return out;
-}
-
-std::vector<std::string> CandidateNics(const std::vector<NicInfo>& nics) {
-  std::vector<std::string> connected, possibly;
-  for (const auto& n : nics) {
-    if (n.name == "lo" || n.address.empty() || n.name.rfind("veth", 0) == 0 || n.is_bridge || n.is_bond ||
-        n.is_failover) {
-      continue;
-    }
-    if (n.carrier.value_or(0)) {
-      connected.push_back(n.name);
-    } else if (n.dormant.value_or(0) || n.operstate == "dormant" || n.operstate == "down" ||
-               n.operstate == "lowerlayerdown" || n.operstate == "unknown") {
-      possibly.push_back(n.name);
-    }
-  }
-  std::vector<std::string> out;
-  for (auto* group : {&connected, &possibly}) {
-    std::sort(group->begin(), group->end(), NaturalLess);
-    auto eth0 = std::find(group->begin(), group->end(), "eth0");
-    if (eth0 != group->end()) std::rotate(group->begin(), eth0, eth0 + 1);
-    out.insert(out.end(), group->begin(), group->end());
-  }
-  return out;
-}
-
 std::optional<std::string> FindFallbackNic(System& sys) {
-  auto names = CandidateNics(ReadNics(sys));
-  if (names.empty()) return std::nullopt;
-  return names.front();
+  return net::SysNet(sys).FallbackNic(sys.KernelCmdline());
 }
 
 std::vector<std::vector<std::pair<std::string, std::string>>> ParseDhclientLeases(const std::string& text) {

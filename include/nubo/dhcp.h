@@ -20,24 +20,9 @@
 
 namespace nubo {
 
-// One interface as /sys/class/net shows it.
-struct NicInfo {
-  std::string name;
-  std::string address;     // MAC; empty when none
-  bool is_bridge = false;  // has bridge/
-  bool is_bond = false;    // has bonding/
-  bool is_failover = false;
-  std::optional<int> carrier;
-  std::optional<int> dormant;
-  std::string operstate;
-};
-
-std::vector<NicInfo> ReadNics(System& sys);  // /sys/class/net of the host
-
-// cloud-init's find_candidate_nics_on_linux: connected NICs, then possibly
-// connected ones, each natural-sorted with eth0 first; no lo, veth*,
-// bridges, bonds, failover devices or NICs without a MAC.
-std::vector<std::string> CandidateNics(const std::vector<NicInfo>& nics);
+// cloud-init's find_fallback_nic over the host's /sys/class/net (the
+// network code's, agent/net/sysnet.h): a connected NIC, else one that may
+// get a carrier; no lo, veth, bridge, bond or MAC-less NIC; eth0 first.
 std::optional<std::string> FindFallbackNic(System& sys);
 
 // dhclient's lease file, as cloud-init's parse_dhcp_lease_file reads it:
