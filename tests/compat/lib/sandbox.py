@@ -65,8 +65,12 @@ def fake_dmi(root, dmi, sysview):
     sh("mount", "-o", "remount,ro,bind", cls)
 
 
-def boot_mounts(root, job):
-    """What a booted system has: fresh /proc, read-only /sys, private /dev, tmpfs /run and /tmp."""
+def boot_mounts(root, job=None):
+    """What a booted system has: fresh /proc, read-only /sys, private /dev, tmpfs /run and /tmp.
+
+    `job` (a scenario's OpenStack extras: fake DMI, block devices) is optional:
+    the net-convert sandboxes have none."""
+    job = job or {}
     mount("proc", "proc", root + "/proc", "nosuid,nodev,noexec")
     # A sysfs mounted in this network namespace shows only its own NICs (`lo`, and for
     # OpenStack scenarios the eth0 compat.py gave it), not the host's.
@@ -111,7 +115,8 @@ def kill_leftovers(root):
             pass
 
 
-def boot_unmounts(root, job):
+def boot_unmounts(root, job=None):
+    job = job or {}
     kill_leftovers(root)
     for sub in ("/tmp", "/run", "/dev", "/sys", "/proc"):
         subprocess.run(["umount", "-l", root + sub], check=False)
