@@ -36,8 +36,11 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Tools nubo runs: useradd/usermod/chpasswd (passwd), resize2fs (e2fsprogs,
 # essential), ssh-keygen (openssh-client, only when the ssh module runs),
 # deb-systemd-helper in the maintainer scripts (init-system-helpers, essential).
+# dhclient (isc-dhcp-client) only for the OpenStack/EC2 ephemeral DHCP lease in
+# init --local (agent/dhcp.cc); without it the metadata service is read in
+# init, after the image's own network is up. cloud-init depends on it.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "openssh-server, sudo")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "openssh-server, sudo, isc-dhcp-client")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "xfsprogs")
 set(CPACK_DEBIAN_PACKAGE_PROVIDES cloud-init)
 set(CPACK_DEBIAN_PACKAGE_CONFLICTS cloud-init)

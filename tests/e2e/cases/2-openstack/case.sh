@@ -3,13 +3,16 @@
 # (lib/mdserver.py, one process per connection); DMI says "OpenStack Nova"
 # (-smbios), so the generator picks OpenStack. Key pair and hostname come
 # from meta_data.json; the key goes to the image's default user, 'debian'.
+# This image gets nubo through the diskimage-builder element
+# (packaging/dib/nubo, its phases run as disk-image-create runs them) with
+# DIB_CLOUD_INIT_DATASOURCES=OpenStack, not through dpkg -i.
 GUEST_USER=debian
 if [ ! -f "$top/datasources/openstack.cc" ]; then
   SKIP="no OpenStack datasource in this tree (datasources/openstack.cc)"
 fi
 
 prepare() {
-  make_disk openstack
+  DIB_CLOUD_INIT_DATASOURCES=OpenStack make_disk openstack "" dib
   DISK=${disks[openstack]}
   MD=$work/metadata
   local v
@@ -37,6 +40,10 @@ check() {
   common_checks e2e-openstack e2e-openstack.example.test
   expect "generator's datasource_list" "datasource_list: [ OpenStack, None ]" \
     "$(guest cat /run/cloud-init/cloud.cfg)"
+  expect "dib element's datasource_list" "datasource_list: [ OpenStack, None ]" \
+    "$(guest cat /etc/cloud/cloud.cfg.d/91-dib-cloud-init-datasources.cfg)"
+  expect "dib element enabled the stage units" "enabled enabled enabled enabled" \
+    "$(guest systemctl is-enabled cloud-init-local cloud-init cloud-config cloud-final | tr '\n' ' ' | sed 's/ $//')"
   expect "DMI product" "OpenStack Nova" "$(guest cat /sys/class/dmi/id/product_name)"
   expect "write_files from user_data" "from the metadata service" \
     "$(guest cat /etc/e2e/openstack.txt)"
