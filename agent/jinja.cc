@@ -30,57 +30,10 @@ struct RenderError {
 
 // ---- Python's view of values ----------------------------------------------
 
-std::string PyRepr(const Value& v);
-
-std::string PyFloatText(double d) {
-  if (std::isnan(d)) return "nan";
-  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-  return PyStr(Value(d));
-}
-
 std::string PyStrOf(const Value& v) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) return PyFloatText(v.get<double>());
   if (v.is_array() || v.is_object()) return PyRepr(v);
   return PyStr(v);
-}
-
-std::string PyRepr(const Value& v) {
-  if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
-    char q = s.find('\'') != std::string::npos && s.find('"') == std::string::npos ? '"' : '\'';
-    std::string out(1, q);
-    for (char c : s) {
-      if (c == q || c == '\\') {
-        out += '\\';
-        out += c;
-      } else if (c == '\n') {
-        out += "\\n";
-      } else if (c == '\t') {
-        out += "\\t";
-      } else if (c == '\r') {
-        out += "\\r";
-      } else {
-        out += c;
-      }
-    }
-    return out + q;
-  }
-  if (v.is_array()) {
-    std::string out = "[";
-    for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + PyRepr(v[i]);
-    return out + "]";
-  }
-  if (v.is_object()) {
-    std::string out = "{";
-    bool first = true;
-    for (auto it = v.begin(); it != v.end(); ++it) {
-      out += (first ? "" : ", ") + PyRepr(Value(it.key())) + ": " + PyRepr(it.value());
-      first = false;
-    }
-    return out + "}";
-  }
-  return PyStrOf(v);
 }
 
 bool PyTruthy(const Value& v) {

@@ -21,29 +21,6 @@ const std::map<std::string, std::vector<std::string>>& KnownCloudInitModules();
 
 namespace {
 
-std::string PyRepr(const Value& v) {
-  if (v.is_string()) {
-    std::string s = v.get<std::string>();
-    char q = s.find('\'') != std::string::npos && s.find('"') == std::string::npos ? '"' : '\'';
-    return std::string(1, q) + s + q;
-  }
-  if (v.is_array()) {
-    std::string out = "[";
-    for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + PyRepr(v[i]);
-    return out + "]";
-  }
-  if (v.is_object()) {
-    std::string out = "{";
-    bool first = true;
-    for (auto it = v.begin(); it != v.end(); ++it) {
-      out += (first ? "" : ", ") + PyRepr(Value(it.key())) + ": " + PyRepr(it.value());
-      first = false;
-    }
-    return out + "}";
-  }
-  return PyStr(v);
-}
-
 // jsonschema's type names, and whether a value is of the declared type
 // (cloud-init's checker also takes bytes as a string).
 const char* JsonTypeName(KeyType t) {

@@ -621,30 +621,34 @@ std::string BytesOf(const Value& v) {
 }
 
 namespace {
-// Python's repr() of bytes: b'hi\n\x00'.
-std::string PyBytesRepr(const Value::binary_t& bytes) {
-  bool has_single = std::find(bytes.begin(), bytes.end(), '\'') != bytes.end();
-  bool has_double = std::find(bytes.begin(), bytes.end(), '"') != bytes.end();
+// Python's repr() of a str (bytes == false) or of bytes: the quote Python
+// picks, backslash escapes for it, '\\', \t \n \r and other control
+// characters (\xNN). A str keeps its UTF-8 as repr keeps printable text;
+// bytes escape everything from 0x7f up.
+std::string PyQuoted(std::string_view text, bool bytes) {
+  bool has_single = text.find('\'') != std::string_view::npos;
+  bool has_double = text.find('"') != std::string_view::npos;
   char quote = has_single && !has_double ? '"' : '\'';
-  std::string out = "b";
+  std::string out = bytes ? "b" : "";
   out += quote;
   static const char kHex[] = "0123456789abcdef";
-  for (uint8_t c : bytes) {
-    if (c == quote || c == '\\') {
+  for (char ch : text) {
+    uint8_t c = static_cast<uint8_t>(ch);
+    if (c == static_cast<uint8_t>(quote) || c == '\\') {
       out += '\\';
-      out += static_cast<char>(c);
+      out += ch;
     } else if (c == '\t') {
       out += "\\t";
     } else if (c == '\n') {
       out += "\\n";
     } else if (c == '\r') {
       out += "\\r";
-    } else if (c < 0x20 || c >= 0x7f) {
+    } else if (c < 0x20 || c == 0x7f || (bytes && c > 0x7f)) {
       out += "\\x";
       out += kHex[c >> 4];
       out += kHex[c & 15];
     } else {
-      out += static_cast<char>(c);
+      out += ch;
     }
   }
   out += quote;
@@ -652,13 +656,40 @@ std::string PyBytesRepr(const Value::binary_t& bytes) {
 }
 }  // namespace
 
+std::string PyStrRepr(std::string_view s) { return PyQuoted(s, false); }
+
+std::string PyRepr(const Value& v) {
+  if (v.is_string()) return PyStrRepr(v.get_ref<const std::string&>());
+  if (v.is_array()) {
+    std::string out = "[";
+    for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + PyRepr(v[i]);
+    return out + "]";
+  }
+  if (v.is_object()) {
+    std::string out = "{";
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      out += (first ? "" : ", ") + PyStrRepr(it.key()) + ": " + PyRepr(it.value());
+      first = false;
+    }
+    return out + "}";
+  }
+  return PyStr(v);
+}
+
 std::string PyStr(const Value& v) {
   switch (v.type()) {
     case Value::value_t::null: return "None";
     case Value::value_t::boolean: return v.get<bool>() ? "True" : "False";
     case Value::value_t::string: return v.get<std::string>();
-    case Value::value_t::binary: return PyBytesRepr(v.get_binary());
+    case Value::value_t::binary: {
+      const auto& b = v.get_binary();
+      return PyQuoted(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), true);
+    }
     case Value::value_t::number_float: {
+      double d = v.get<double>();
+      if (std::isnan(d)) return "nan";
+      if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
       std::string s = v.dump();
       if (s.find_first_of(".en") == std::string::npos) s += ".0";
       return s;

@@ -99,7 +99,7 @@ std::vector<std::pair<std::string, std::string>> PhysDevs(const Value& cfg) {
 
 std::string PySetRepr(const std::set<std::string>& s) {
   std::string out = "{";
-  for (const auto& e : s) out += (out.size() > 1 ? ", '" : "'") + e + "'";
+  for (const auto& e : s) out += (out.size() > 1 ? ", " : "") + PyStrRepr(e);
   return out + "}";
 }
 

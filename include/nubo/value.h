@@ -55,6 +55,11 @@ bool TranslateBool(const Value& v);  // falsy values false, else IsTrue
 
 // Python's str() of a scalar: 7 -> "7", true -> "True", null -> "None".
 std::string PyStr(const Value& v);
+// Python's repr(): of a str, 'it' or "it's" with Python's escapes; of a
+// value, strings quoted inside lists and dicts ({'a': [1, 'b']}), scalars as
+// str().
+std::string PyStrRepr(std::string_view s);
+std::string PyRepr(const Value& v);
 
 // Member lookup that treats a missing key, or a non-object, as null.
 const Value& Get(const Value& obj, std::string_view key);
