@@ -77,6 +77,13 @@ std::string Suggest(const std::string& name) {
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
+// A module with activated_by keys runs only when one of them is in the config.
+bool Activated(const ModuleSpec& spec, const Value& merged) {
+  return spec.activated_by.empty() ||
+         std::any_of(spec.activated_by.begin(), spec.activated_by.end(),
+                     [&](std::string_view k) { return merged.contains(std::string(k)); });
+}
+
 // Semaphore file of a module run, as cloud-init's FileSemaphores names it.
 std::optional<std::string> SemaphorePath(const Paths& paths, const std::string& name, Frequency f) {
   std::string sem = "config_" + Canonical(name);
@@ -86,22 +93,6 @@ std::optional<std::string> SemaphorePath(const Paths& paths, const std::string& 
     case Frequency::kOnce: return paths.CloudSemDir() + "/" + sem + ".once";
   }
   return std::nullopt;
-}
-
-std::string PyRepr(const std::string& s) {
-  bool has_single = s.find('\'') != std::string::npos;
-  bool has_double = s.find('"') != std::string::npos;
-  char q = has_single && !has_double ? '"' : '\'';
-  std::string out(1, q);
-  for (char c : s) {
-    if (c == q || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out + q;
 }
 
 WriteOptions Mode(mode_t m) {
@@ -522,6 +513,7 @@ int Agent::Init(bool local) {
   if (local || !from_this_boot) {
     net::ApplyNetworkConfig(sys_, log_.Child("network"), base, &*data, paths, options_.network, errors);
   }
+  if (local && !from_this_boot) PrepareInitModules(*data, paths, base);
   std::string ds_mode = data->dsmode.empty() ? "net" : data->dsmode;
   if (local && ds_mode != "local") {
     log.Debug("datasource " + data->description + " is not in local mode; the network stage applies it");
@@ -589,6 +581,51 @@ void Agent::SetHostnameEarly(const InstanceData& data, const Paths& paths, const
   if (!s.ok()) {
     mlog.Debug("failed setting hostname in init-local, set_hostname tries again in init: " +
                s.error().ToString());
+  }
+}
+
+// The config init will merge, predicted without side effects: user- and
+// vendor-data processed with no #include fetched, no boothook run, no file
+// written. A part that cannot be processed so predicts nothing: no module
+// prepares. Modules whose semaphore says they ran (a reboot) are left out.
+void Agent::PrepareInitModules(const InstanceData& data, const Paths& paths, const Value& base) {
+  Logger log = log_.Child("prepare");
+  IncludeFetcher no_fetch = [](const std::string& url) -> Result<std::string> {
+    return MakeError("init-local fetches no #include (" + url + ")");
+  };
+  std::optional<Value> jinja_data;
+  if (auto text = sys_.ReadFile(paths.RunPath("instance-data-sensitive.json")); text) {
+    Value parsed = Value::parse(*text, nullptr, false);
+    if (!parsed.is_discarded()) jinja_data = std::move(parsed);
+  }
+  auto predict = [&](const std::optional<std::string>& raw, const char* source) -> std::optional<Value> {
+    if (!raw || raw->empty()) return Value(Value::object());
+    auto p = ProcessUserData(*raw, source, no_fetch, jinja_data ? &*jinja_data : nullptr);
+    if (!p) {
+      log.Debug(std::string(source) + " not predicted in init-local: " + p.error().ToString());
+      return std::nullopt;
+    }
+    return p->cloud_config;
+  };
+  auto user_cc = predict(data.user_data, "user-data");
+  auto vendor_cc = predict(data.vendor_data, "vendor-data");
+  auto vendor2_cc = predict(data.vendor_data2, "vendor-data2");
+  if (!user_cc || !vendor_cc || !vendor2_cc) return;
+  Value merged = MergeConfig(base, data.config, MergeVendorConfigs(*vendor2_cc, *vendor_cc), *user_cc,
+                             ExtraConfigs());
+  auto entries = ParseModuleList(Get(merged, "cloud_init_modules"), "cloud_init_modules");
+  if (!entries) return;
+  for (const ModuleEntry& e : *entries) {
+    const ModuleSpec* spec = FindModule(e.name);
+    if (spec == nullptr || spec->prepare == nullptr || !Activated(*spec, merged)) continue;
+    std::string name(spec->name);
+    auto sem = SemaphorePath(paths, name, e.frequency.value_or(spec->frequency));
+    if (sem && sys_.Exists(*sem) && !sys_.Exists(*sem + ".running")) continue;
+    Logger mlog = log_.Child(name);
+    ModuleContext ctx{name, merged, data, sys_, mlog, paths, e.frequency.value_or(spec->frequency),
+                      options_.dry_run, options_.console, NUBO_VERSION};
+    Status s = spec->prepare(ctx);
+    if (!s.ok()) mlog.Debug("prepare failed, the module does it all when it runs: " + s.error().ToString());
   }
 }
 
@@ -703,13 +740,9 @@ void Agent::RunOne(const ModuleSpec& spec, std::optional<Frequency> override_fre
                    const InstanceData& instance, const Paths& paths, SectionResult& result) {
   std::string name(spec.name);
   Logger mlog = log_.Child(name);
-  if (!spec.activated_by.empty()) {
-    bool active = std::any_of(spec.activated_by.begin(), spec.activated_by.end(),
-                              [&](std::string_view k) { return merged.contains(std::string(k)); });
-    if (!active) {
-      mlog.Debug("skipping: no applicable config is provided");
-      return;
-    }
+  if (!Activated(spec, merged)) {
+    mlog.Debug("skipping: no applicable config is provided");
+    return;
   }
   if (!spec.distros.empty()) {
     // As 22.4's run_section; cloud-init's built-in system_info.distro is ubuntu.
@@ -748,7 +781,7 @@ void Agent::RunOne(const ModuleSpec& spec, std::optional<Frequency> override_fre
     if (s.ok()) s = sys_.WriteFile(*sem, content, Mode(0644));
     if (!s.ok()) {
       mlog.Error("cannot write semaphore: " + s.error().ToString());
-      result.errors.push_back("('" + name + "', RuntimeError(" + PyRepr(s.error().ToString()) + "))");
+      result.errors.push_back("('" + name + "', RuntimeError(" + PyStrRepr(s.error().ToString()) + "))");
       return;
     }
   }
@@ -775,7 +808,7 @@ void Agent::RunOne(const ModuleSpec& spec, std::optional<Frequency> override_fre
   std::snprintf(took, sizeof(took), "%.3f", sys_.Uptime() - start);
   if (!status.ok()) {
     mlog.Error("module failed: " + status.error().ToString());
-    result.errors.push_back("('" + name + "', RuntimeError(" + PyRepr(status.error().ToString()) + "))");
+    result.errors.push_back("('" + name + "', RuntimeError(" + PyStrRepr(status.error().ToString()) + "))");
   } else {
     mlog.Debug(std::string("ran in ") + took + "s");
   }

@@ -74,6 +74,9 @@ class Agent {
   Status Instancify(const InstanceData& data, Paths& paths, const Value& base);
   Status StoreUserData(const InstanceData& data, const Paths& paths);
   void SetHostnameEarly(const InstanceData& data, const Paths& paths, const Value& base);
+  // init --local, new instance: ModuleSpec::prepare of the init modules that
+  // will run, under the config predicted from what init will read.
+  void PrepareInitModules(const InstanceData& data, const Paths& paths, const Value& base);
   // Runs the user-data part handlers; returns the user and vendor
   // cloud-config. User-data that cannot be processed at all adds to `errors`.
   std::pair<Value, Value> ConsumeData(const InstanceData& data, const Paths& paths, const Value& base,

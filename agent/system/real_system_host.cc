@@ -318,6 +318,12 @@ Status RealSystem::RunDetached(const Command& command,
     on_exit(r);
     _exit(r.ok() && r->exit_code == 0 ? 0 : 1);
   }
+  if (!command.pid_file.empty()) {
+    if (Status s = WriteFile(command.pid_file, std::to_string(pid) + "\n", WriteOptions{.mode = 0600});
+        !s.ok()) {
+      return s;
+    }
+  }
   return Status::Ok();
 }
 

@@ -72,6 +72,13 @@ struct ModuleSpec {
   std::vector<std::string_view> distros;
   std::vector<KeySpec> reads;
   Status (*run)(ModuleContext& ctx) = nullptr;
+  // Optional. init --local calls it on a new instance for a module of
+  // cloud_init_modules that will run, with the config as predicted there
+  // (cloud.cfg, the datasource's, vendor- and user-data without #include),
+  // to start slow work early (the ssh module's host keys) whose result `run`
+  // picks up. It must have no effect a user can see, and `run` must work
+  // without it or with a prediction that turned out wrong.
+  Status (*prepare)(ModuleContext& ctx) = nullptr;
 };
 
 // Every module nubo implements, in registry order.

@@ -64,6 +64,10 @@ struct Command {
   // Append the command's stdout/stderr to /var/log/cloud-init-output.log
   // and echo it, as cloud-init does for scripts, instead of capturing it.
   bool to_output_log = false;
+  // RunDetached only: the child's pid is written here (in the target root)
+  // before RunDetached returns, so a later process can tell whether the
+  // child still runs.
+  std::string pid_file;
 };
 
 struct CommandResult {

@@ -99,6 +99,36 @@ class StagesTest : public ::testing::Test {
   CapturingSink log_;
 };
 
+// init --local starts the ssh module's host keys (ModuleSpec::prepare) under
+// the config init will see, user-data included; a reboot of the instance
+// starts nothing. (The FakeRunner writes no key files, so init's ssh module
+// finds no staged key to take and runs ssh-keygen itself: modules/ssh_test
+// covers the taking.)
+TEST_F(StagesTest, HostKeysStartInInitLocalOnANewInstanceOnly) {
+  auto count_keygen = [&](const std::string& dir) {
+    int n = 0;
+    for (const auto& argv : sys_.runner().argvs()) {
+      n += argv[0] == "ssh-keygen" && argv.size() == 7 && argv[6].starts_with(dir);
+    }
+    return n;
+  };
+  Seed("iid-one", std::string(kUserData) + "ssh_genkeytypes: [ecdsa, ed25519]\n");
+  ASSERT_EQ(Run({"init", "--local"}), 0) << log_.Dump();
+  EXPECT_EQ(count_keygen("/run/cloud-init/ssh-hostkeys/"), 2);
+  EXPECT_EQ(count_keygen("/etc/ssh/"), 0);
+  EXPECT_EQ(sys_.ModeOf("/run/cloud-init/ssh-hostkeys"), 0700u);
+  ASSERT_EQ(Run({"init"}), 0) << log_.Dump();
+  EXPECT_EQ(count_keygen("/etc/ssh/"), 2);
+  EXPECT_FALSE(sys_.Has("/run/cloud-init/ssh-hostkeys"));
+  // A reboot of the same instance: the ssh module has run, nothing starts.
+  ASSERT_EQ(Run({"init", "--local"}), 0) << log_.Dump();
+  EXPECT_EQ(count_keygen("/run/cloud-init/ssh-hostkeys/"), 2);
+  // An #include init-local cannot fetch: nothing predicted, nothing started.
+  Seed("iid-two", "#include\nhttp://127.0.0.1:1/nothing\n");
+  ASSERT_EQ(Run({"init", "--local"}), 0) << log_.Dump();
+  EXPECT_EQ(count_keygen("/run/cloud-init/ssh-hostkeys/"), 2);
+}
+
 TEST_F(StagesTest, FourStagesApplyUserData) {
   EXPECT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
 

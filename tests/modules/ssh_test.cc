@@ -34,6 +34,7 @@ class SshTest : public ::testing::Test {
     sys_.AddFile("/etc/group", "root:x:0:\ndebian:x:1000:\n");
     sys_.AddDir("/root", 0700);
     sys_.AddDir("/home/debian");
+    sys_.set_running_hostname("host");  // the comment ExpectKeygen writes: root@host
   }
   Status Run(const std::string& yaml) {
     auto parsed = ParseYaml(yaml, "test");
@@ -51,6 +52,41 @@ class SshTest : public ::testing::Test {
                       .console = [this](std::string_view t) { console_ += t; },
                       .version = "test"};
     return modules::ssh::kSpec.run(ctx);
+  }
+  // The module's init-local half, under the same config.
+  Status Prepare(const std::string& yaml) {
+    auto parsed = ParseYaml(yaml, "test");
+    EXPECT_TRUE(parsed.ok()) << parsed.error().ToString();
+    config_ = parsed.ok() ? *parsed : Value::object();
+    paths_.instance_id = "iid-1";
+    ModuleContext ctx{.name = "ssh",
+                      .config = config_,
+                      .instance = instance_,
+                      .sys = sys_,
+                      .log = log_,
+                      .paths = paths_,
+                      .frequency = Frequency::kPerInstance,
+                      .dry_run = false,
+                      .console = [this](std::string_view t) { console_ += t; },
+                      .version = "test"};
+    return modules::ssh::kSpec.prepare(ctx);
+  }
+  // ssh-keygen for `type` into `keyfile`, as the FakeRunner runs it: it
+  // writes both halves, with ssh-keygen's modes.
+  void ExpectKeygen(const std::string& type, const std::string& keyfile, int exit_code = 0) {
+    sys_.runner().ExpectWithEffect(
+        {"ssh-keygen", "-t", type, "-N", "", "-f", keyfile},
+        [this, type, keyfile, exit_code] {
+          if (exit_code != 0) return;
+          sys_.AddFile(keyfile, "PRIVATE " + type + "\n", 0600);
+          sys_.AddFile(keyfile + ".pub", "ssh-" + type + " AAAA" + type + " root@host\n", 0644);
+        },
+        {.exit_code = exit_code,
+         .out = exit_code == 0 ? "Generating public/private " + type + " key pair.\n" : "",
+         .err = exit_code == 0 ? "" : "unknown key type " + type + "\n"});
+  }
+  static std::string Staged(const std::string& type) {
+    return "/run/cloud-init/ssh-hostkeys/ssh_host_" + type + "_key";
   }
   // Config that skips host keys, for the authorized-keys tests.
   std::string NoHostKeys(const std::string& more) {
@@ -91,6 +127,107 @@ TEST_F(SshTest, DeletesAndRegeneratesHostKeys) {
   EXPECT_EQ(sys_.runner().calls()[0].env, std::vector<std::string>{"LANG=C"});
   EXPECT_THAT(console_, HasSubstr("Generating public/private ed25519 key pair."));
   EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "generated host key '/etc/ssh/ssh_host_ecdsa_key'"));
+}
+
+// init-local starts ssh-keygen for each type into /run; init's run takes
+// the results as its own: the same files, modes and console output, and no
+// second ssh-keygen.
+TEST_F(SshTest, HostKeysStartedInInitLocalAreInstalledByRun) {
+  sys_.AddFile("/etc/ssh/ssh_host_rsa_key", "old", 0600);
+  for (const char* t : {"rsa", "ecdsa", "ed25519"}) ExpectKeygen(t, Staged(t));
+  ASSERT_TRUE(Prepare("{}").ok());
+  ASSERT_EQ(sys_.runner().calls().size(), 3u);
+  EXPECT_EQ(sys_.ModeOf("/run/cloud-init/ssh-hostkeys"), 0700u);
+  EXPECT_EQ(sys_.Read("/etc/ssh/ssh_host_rsa_key"), "old");  // nothing visible yet
+  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "generating host keys (rsa, ecdsa, ed25519) in the background"));
+
+  Status s = Run("{}");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(sys_.runner().calls().size(), 3u);  // no ssh-keygen in init
+  for (std::string t : {"rsa", "ecdsa", "ed25519"}) {
+    std::string key = "/etc/ssh/ssh_host_" + t + "_key";
+    EXPECT_EQ(sys_.Read(key), "PRIVATE " + t + "\n");
+    EXPECT_EQ(sys_.ModeOf(key), 0600u);
+    EXPECT_EQ(sys_.Read(key + ".pub"), "ssh-" + t + " AAAA" + t + " root@host\n");
+    EXPECT_EQ(sys_.ModeOf(key + ".pub"), 0644u);
+    EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "generated host key '" + key + "' (" + t + ")"));
+  }
+  EXPECT_THAT(console_, HasSubstr("Generating public/private rsa key pair."));
+  EXPECT_FALSE(sys_.Has("/run/cloud-init/ssh-hostkeys"));  // private keys leave /run
+}
+
+// The hostname changed between init-local and the ssh module (user-data's
+// hostname): the key gets root@ the hostname it has now, as if generated now.
+TEST_F(SshTest, StagedKeyGetsTheCommentOfTheCurrentHostname) {
+  sys_.runner().ExpectWithEffect(
+      {"ssh-keygen", "-t", "ed25519", "-N", "", "-f", Staged("ed25519")},
+      [this] {
+        sys_.AddFile(Staged("ed25519"), "PRIVATE\n", 0600);
+        sys_.AddFile(Staged("ed25519") + ".pub", "ssh-ed25519 AAAAx root@localhost\n", 0644);
+      },
+      {.exit_code = 0, .out = "The key fingerprint is:\nSHA256:abc root@localhost\n"});
+  sys_.runner().Expect({"ssh-keygen", "-c", "-C", "root@vm1", "-f", "/etc/ssh/ssh_host_ed25519_key"});
+  ASSERT_TRUE(Prepare("ssh_genkeytypes: [ed25519]\n").ok());
+  sys_.set_running_hostname("vm1");
+  ASSERT_TRUE(Run("ssh_genkeytypes: [ed25519]\n").ok());
+  EXPECT_EQ(sys_.runner().calls().size(), 2u);
+  EXPECT_EQ(sys_.runner().calls()[1].argv[1], "-c");
+  EXPECT_THAT(console_, HasSubstr("SHA256:abc root@vm1\n"));
+  EXPECT_THAT(console_, Not(HasSubstr("root@localhost")));
+}
+
+TEST_F(SshTest, PrepareFollowsTheConfigTheModuleWillSee) {
+  // ssh_keys supplies the host keys: nothing to start.
+  ASSERT_TRUE(Prepare("ssh_keys: {ed25519_private: x, ed25519_public: y}\n").ok());
+  EXPECT_TRUE(sys_.runner().calls().empty());
+  ASSERT_TRUE(Prepare("ssh_genkeytypes: []\n").ok());
+  EXPECT_TRUE(sys_.runner().calls().empty());
+  // Keys kept (ssh_deletekeys off): only the missing type.
+  sys_.AddFile("/etc/ssh/ssh_host_rsa_key", "kept", 0600);
+  ExpectKeygen("ed25519", Staged("ed25519"));
+  ASSERT_TRUE(Prepare("ssh_deletekeys: false\nssh_genkeytypes: [rsa, ed25519]\n").ok());
+  EXPECT_EQ(sys_.runner().argvs().size(), 1u);
+  ASSERT_TRUE(Run("ssh_deletekeys: false\nssh_genkeytypes: [rsa, ed25519]\n").ok());
+  EXPECT_EQ(sys_.runner().argvs().size(), 1u);
+  EXPECT_EQ(sys_.Read("/etc/ssh/ssh_host_rsa_key"), "kept");
+  EXPECT_EQ(sys_.Read("/etc/ssh/ssh_host_ed25519_key"), "PRIVATE ed25519\n");
+}
+
+// A staged run that failed is the module's failure, as if it had run
+// ssh-keygen itself: logged, not retried.
+TEST_F(SshTest, FailedStagedKeygenIsTheResult) {
+  ExpectKeygen("dsa", Staged("dsa"), 1);
+  ASSERT_TRUE(Prepare("ssh_genkeytypes: [dsa]\n").ok());
+  ASSERT_TRUE(Run("ssh_genkeytypes: [dsa]\n").ok());
+  EXPECT_EQ(sys_.runner().calls().size(), 1u);
+  EXPECT_TRUE(sink_.Contains(LogLevel::kDebug, "ssh-keygen: unknown key type 'dsa'"));
+  EXPECT_FALSE(sys_.Has("/etc/ssh/ssh_host_dsa_key"));
+}
+
+// No usable staged run — its child died before finishing, or it was started
+// for another instance — and the module generates the key itself.
+TEST_F(SshTest, StagedKeyNotTakenWhenItsChildDiedOrTheInstanceDiffers) {
+  sys_.AddFile("/run/cloud-init/ssh-hostkeys/instance-id", "iid-1", 0600);
+  sys_.AddFile("/run/cloud-init/ssh-hostkeys/ed25519.pid", "999999999\n", 0600);  // no such process
+  sys_.AddFile(Staged("ed25519"), "HALF-WRITTEN", 0600);
+  sys_.AddFile("/run/cloud-init/ssh-hostkeys/rsa.result", R"({"exit_code": 0, "out": "", "err": ""})", 0600);
+  sys_.AddFile(Staged("rsa"), "PRIVATE rsa\n", 0600);
+  sys_.AddFile(Staged("rsa") + ".pub", "ssh-rsa AAAArsa root@host\n", 0644);
+  ExpectKeygen("ed25519", "/etc/ssh/ssh_host_ed25519_key");
+  ASSERT_TRUE(Run("ssh_genkeytypes: [rsa, ed25519]\n").ok());
+  EXPECT_EQ(sys_.runner().calls().size(), 1u);  // ed25519 only; rsa was staged and finished
+  EXPECT_EQ(sys_.Read("/etc/ssh/ssh_host_ed25519_key"), "PRIVATE ed25519\n");
+  EXPECT_EQ(sys_.Read("/etc/ssh/ssh_host_rsa_key"), "PRIVATE rsa\n");
+
+  // Staged for another instance: ignored.
+  sys_.AddFile("/run/cloud-init/ssh-hostkeys/instance-id", "iid-0", 0600);
+  sys_.AddFile("/run/cloud-init/ssh-hostkeys/rsa.result", R"({"exit_code": 0})", 0600);
+  sys_.AddFile(Staged("rsa"), "OTHER\n", 0600);
+  sys_.AddFile(Staged("rsa") + ".pub", "OTHER\n", 0644);
+  ExpectKeygen("rsa", "/etc/ssh/ssh_host_rsa_key");
+  ASSERT_TRUE(Run("ssh_genkeytypes: [rsa]\n").ok());
+  EXPECT_EQ(sys_.runner().calls().size(), 2u);
+  EXPECT_EQ(sys_.Read("/etc/ssh/ssh_host_rsa_key"), "PRIVATE rsa\n");
 }
 
 TEST_F(SshTest, QuietKeygenAndSeedSettings) {

@@ -30,6 +30,14 @@ check() {
   # Kept for run 4: the host key must survive the reboot.
   guest cat /etc/ssh/ssh_host_ed25519_key.pub >"$work/nocloud-hostkey.pub" 2>/dev/null || true
   if [ -s "$work/nocloud-hostkey.pub" ]; then pass "ssh host key generated"; else fail "no ed25519 host key"; fi
+  # Started in init-local, installed by init's ssh module (modules/ssh.cc).
+  expect "host keys started in init-local" 1 \
+    "$(guest sudo -n grep -c 'generating host keys (rsa, ecdsa, ed25519) in the background' /var/log/cloud-init.log)"
+  expect "... and taken by the ssh module" 3 \
+    "$(guest sudo -n grep -c 'took the .* host key run started in init-local' /var/log/cloud-init.log)"
+  expect "host keys: private 600, public 644" "600 600 600 644 644 644" \
+    "$(guest sudo -n stat -c %a /etc/ssh/ssh_host_rsa_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_rsa_key.pub /etc/ssh/ssh_host_ecdsa_key.pub /etc/ssh/ssh_host_ed25519_key.pub | tr '\n' ' ' | sed 's/ $//')"
+  expect_cmd "staged keys gone from /run" test ! -e /run/cloud-init/ssh-hostkeys
   # An edit the second boot must not undo (write_files is per instance).
   guest sudo -n sh -c 'echo edited-after-boot-1 >> /etc/e2e/hello.txt'
 }
