@@ -35,6 +35,15 @@ rm -rf "$build/_CPack_Packages"
 deb=$(ls "$build"/deb-out/nubo_"$version"_*.deb)
 cp "$deb" "$out/"
 deb=$out/$(basename "$deb")
+# CPack's Installed-Size counts the files before CPACK_STRIP_FILES strips
+# them (10 MB for 3.5 MB of files): set it from what the package holds, as
+# dpkg-gencontrol would (du -k of the tree), and pack it again.
+repack=$(mktemp -d)
+dpkg-deb -R "$deb" "$repack/pkg"
+size=$(du -sk --exclude=DEBIAN "$repack/pkg" | cut -f1)
+sed -i "s/^Installed-Size: .*/Installed-Size: $size/" "$repack/pkg/DEBIAN/control"
+dpkg-deb --root-owner-group -Zxz --build "$repack/pkg" "$deb" >/dev/null
+rm -rf "$repack"
 echo "built $deb"
 dpkg-deb --info "$deb" | sed -n '/Package:/,$p'
 
