@@ -60,6 +60,12 @@ def usec(u, key):
     return v
 
 
+def unit_span(u):
+    s = usec(u, "InactiveExitTimestampMonotonic") or usec(u, "ExecMainStartTimestampMonotonic")
+    e = max(usec(u, "ActiveEnterTimestampMonotonic"), usec(u, "ExecMainExitTimestampMonotonic"))
+    return s / 1e6, e / 1e6
+
+
 def unit_times(units):
     """(first start, last end, sum of each unit's own duration), seconds."""
     starts, ends, own = [], [], 0.0
@@ -143,6 +149,10 @@ def parse(d, image, ok, host_ms):
     kg, kg_types = keygen_seconds(read(os.path.join(d, "cloud-init.log")))
     stages, events = analyze_show(read(os.path.join(d, "analyze-show.txt")))
     ssh = units.get("ssh.service", {})
+    gap = None
+    if "cloud-init-local.service" in units and "cloud-init.service" in units:
+        start, end = unit_span(units["cloud-init.service"])[0], unit_span(units["cloud-init-local.service"])[1]
+        gap = start - end if start and end else None
     rec = {
         "image": image, "dir": os.path.basename(d), "ok": ok,
         "host_ssh_s": host_ms / 1000 if ok else None,
@@ -152,6 +162,7 @@ def parse(d, image, ok, host_ms):
         "units_first_start_s": start, "units_last_end_s": end,
         "units_span_s": (end - start) if start is not None else None,
         "units_own_s": own,
+        "local_to_init_gap_s": gap,
         "keygen_s": kg, "keygen_types": kg_types,
         "units_own_minus_keygen_s": (own - (kg or 0)) if own is not None else None,
         "stages": stages, "events": events,
@@ -169,6 +180,11 @@ def med(vals):
 
 def report(path, smp):
     recs = [json.loads(l) for l in open(path) if l.strip()]
+    # Re-read each boot's raw files where they are: parsing fixes apply to old runs.
+    for i, r in enumerate(recs):
+        d = os.path.join(os.path.dirname(os.path.abspath(path)), r["dir"])
+        if os.path.isdir(d):
+            recs[i] = parse(d, r["image"], r["ok"], int((r["host_ssh_s"] or 0) * 1000))
     images = ["nubo", "cloud-init", "no-agent"]
     by = {i: [r for r in recs if r["image"] == i] for i in images}
     rows = [
@@ -178,6 +194,7 @@ def report(path, smp):
         ("systemd-analyze total", "systemd_analyze_s"),
         ("agent units, first start to last end", "units_span_s"),
         ("agent units, sum of the four units' durations", "units_own_s"),
+        ("init-local's end to init's start (network bring-up)", "local_to_init_gap_s"),
         ("host-key generation (ssh-keygen runs, from the log)", "keygen_s"),
         ("agent's own time in its units, host keys excluded", "units_own_minus_keygen_s"),
     ]
