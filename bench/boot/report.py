@@ -151,8 +151,9 @@ def parse(d, image, ok, host_ms):
     ssh = units.get("ssh.service", {})
     gap = None
     if "cloud-init-local.service" in units and "cloud-init.service" in units:
-        start, end = unit_span(units["cloud-init.service"])[0], unit_span(units["cloud-init-local.service"])[1]
-        gap = start - end if start and end else None
+        init_start = unit_span(units["cloud-init.service"])[0]
+        local_end = unit_span(units["cloud-init-local.service"])[1]
+        gap = init_start - local_end if init_start and local_end else None
     rec = {
         "image": image, "dir": os.path.basename(d), "ok": ok,
         "host_ssh_s": host_ms / 1000 if ok else None,
