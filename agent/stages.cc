@@ -520,7 +520,8 @@ int Agent::Init(bool local) {
   // Rendered before the network comes up; the net stage renders only what
   // it found itself (init-local already did for its datasource).
   if (local || !from_this_boot) {
-    net::ApplyNetworkConfig(sys_, log_.Child("network"), base, &*data, paths, options_.network, errors);
+    net::ApplyNetworkConfig(sys_, log_.Child("network"), EarlyConfig(*data, paths, base), &*data, paths,
+                            options_.network, errors);
   }
   std::string ds_mode = data->dsmode.empty() ? "net" : data->dsmode;
   if (local && ds_mode != "local") {
@@ -590,6 +591,16 @@ void Agent::SetHostnameEarly(const InstanceData& data, const Paths& paths, const
     mlog.Debug("failed setting hostname in init-local, set_hostname tries again in init: " +
                s.error().ToString());
   }
+}
+
+Value Agent::EarlyConfig(const InstanceData& data, const Paths& paths, const Value& base) {
+  Value user_cc = Value::object(), vendor_cc = Value::object();
+  if (sys_.Exists(paths.InstancePath("cloud-config.txt"))) {
+    user_cc = ReadInstanceConfig(paths, "cloud-config.txt");
+    vendor_cc = MergeVendorConfigs(ReadInstanceConfig(paths, "vendor2-cloud-config.txt"),
+                                   ReadInstanceConfig(paths, "vendor-cloud-config.txt"));
+  }
+  return MergeConfig(base, data.config, vendor_cc, user_cc, {});
 }
 
 Agent::Loaded Agent::LoadForModules() {

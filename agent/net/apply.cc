@@ -6,6 +6,7 @@
 #include <cctype>
 #include <set>
 
+#include "agent/net/eni.h"
 #include "agent/net/network_state.h"
 #include "agent/net/openstack.h"
 #include "agent/net/renderer.h"
@@ -261,6 +262,23 @@ void ApplyNetworkConfig(System& sys, const Logger& log, const Value& base, const
       if (!v) {
         Error e = v.error();
         std::string msg = "network_data.json: " + e.ToString() + "; applying the fallback config";
+        log.Error(msg);
+        errors.push_back(msg);
+        broken = true;
+      } else {
+        ds = *v;
+      }
+    } else if (data->datasource == "NoCloud" && data->meta_data.is_object() &&
+               data->meta_data.contains("network-interfaces") && !data->meta_data["network-interfaces"].is_null()) {
+      // NoCloud's meta-data `network-interfaces` (ENI), when there is no
+      // network-config: eni.convert_eni_data.
+      source_name = "meta-data network-interfaces";
+      const Value& eni = data->meta_data["network-interfaces"];
+      Result<Value> v = eni.is_string() ? ConvertEniData(eni.get<std::string>(), "meta-data network-interfaces", log)
+                                        : Result<Value>(MakeError("expected a string, got " + TypeName(eni),
+                                                                  "meta-data network-interfaces"));
+      if (!v) {
+        std::string msg = v.error().ToString() + "; applying the fallback config";
         log.Error(msg);
         errors.push_back(msg);
         broken = true;

@@ -197,6 +197,36 @@ TEST_F(ApplyTest, OpenStackLinkWithoutNicIsAnError) {
   EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("iface eth0 inet dhcp"));  // fallback
 }
 
+// NoCloud's meta-data `network-interfaces` (ENI text) when there is no
+// network-config, as DataSourceNoCloud.network_config converts it.
+TEST_F(ApplyTest, NoCloudMetaDataNetworkInterfaces) {
+  InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
+  d.datasource = "NoCloud";
+  d.network_config.reset();
+  d.meta_data["network-interfaces"] = "auto eth0\niface eth0 inet static\n  address 10.0.0.7\n"
+                                      "  netmask 255.255.255.0\n  gateway 10.0.0.1\n";
+  Apply(&d);
+  EXPECT_THAT(errors_, IsEmpty());
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("auto eth0\niface eth0 inet static\n    address 10.0.0.7/24\n"
+                                             "    gateway 10.0.0.1\n"));
+  // network-config wins over it.
+  d.network_config = kV1;
+  Apply(&d);
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("address 192.0.2.10/24"));
+}
+
+TEST_F(ApplyTest, BrokenNetworkInterfacesIsAnErrorAndTheFallbackApplies) {
+  InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
+  d.datasource = "NoCloud";
+  d.network_config.reset();
+  d.meta_data["network-interfaces"] = "address 10.0.0.7\n";
+  Apply(&d);
+  ASSERT_EQ(errors_.size(), 1u);
+  EXPECT_EQ(errors_[0], "meta-data network-interfaces line 1: 'address 10.0.0.7' before any 'iface' line; "
+                        "applying the fallback config");
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("iface eth0 inet dhcp"));
+}
+
 TEST_F(ApplyTest, ConfiguredRendererOrderIsHonoured) {
   sys_.AddFile("/usr/sbin/netplan", "#!/bin/sh\n", 0755);
   sys_.runner().Expect({"netplan", "generate"});
