@@ -186,6 +186,25 @@ TEST_F(ApplyTest, OpenStackNetworkDataJson) {
   EXPECT_THAT(eni, HasSubstr("    post-up route add default gw 10.0.0.1 || true\n"));
 }
 
+// In init-local a NIC's driver may still be unloaded (udevd not started
+// yet, as in the e2e guest): nubo settles udev before naming links by MAC,
+// where 22.4 fails the conversion at once.
+TEST_F(ApplyTest, OpenStackLinkWhoseNicAppearsOnceUdevSettles) {
+  sys_.set_host_root(true);
+  InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
+  d.network_config.reset();
+  d.network_data_json = R"({"links": [{"id": "tap2", "type": "ovs", "ethernet_mac_address": "52:54:00:e2:e6:02"}],
+    "networks": [{"id": "n1", "type": "ipv4_dhcp", "link": "tap2"}], "services": []})";
+  sys_.runner().ExpectWithEffect({"udevadm", "settle", "--timeout=120"},
+                                 [&] { AddNic("ens5", "52:54:00:e2:e6:02", true); });
+  Apply(&d);
+  EXPECT_THAT(errors_, IsEmpty());
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("auto ens5\niface ens5 inet dhcp\n"));
+  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "waiting for udev: network_data.json names NICs not present yet: "
+                                              "{'52:54:00:e2:e6:02'}"))
+      << sink_.Dump();
+}
+
 TEST_F(ApplyTest, OpenStackLinkWithoutNicIsAnError) {
   InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
   d.network_config.reset();
