@@ -122,6 +122,24 @@ TEST_F(ApplyTest, KernelCommandLineConfigWinsOverTheDatasource) {
   EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "Applying network configuration from cmdline"));
 }
 
+TEST_F(ApplyTest, KernelCommandLineConfigMayBeGzipped) {
+  // base64 of gzip (mtime 0) of "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n"
+  sys_.set_cmdline("network-config=H4sIAAAAAAACAytLLSrOzM+zUjDiSi3JSC3KSy0ptuJSUAByDEC0gkJKRnKBiZVCSVFpKhcAIT5iUC4AAAA=");
+  InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
+  Apply(&d);
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("auto eth0\niface eth0 inet dhcp\n"));
+  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "Applying network configuration from cmdline"));
+}
+
+TEST_F(ApplyTest, KernelCommandLineConfigThatIsNotBase64IsIgnored) {
+  sys_.set_cmdline("network-config=a");
+  InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
+  Apply(&d);
+  EXPECT_TRUE(sink_.Contains(LogLevel::kError, "Expected base64 encoded kernel commandline parameter network-config. "
+                                               "Ignoring network-config=a."));
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("address 192.0.2.10/24"));  // the datasource's
+}
+
 TEST_F(ApplyTest, NoConfigFallsBackToDhcpOnTheNicWithCarrier) {
   AddNic("ens2", "52:54:00:00:00:02", false);
   AddNic("ens3", "52:54:00:00:00:03", true);
