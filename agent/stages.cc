@@ -511,7 +511,8 @@ int Agent::Init(bool local) {
   // Rendered before the network comes up; the net stage renders only what
   // it found itself (init-local already did for its datasource).
   if (local || !from_this_boot) {
-    net::ApplyNetworkConfig(sys_, log_.Child("network"), base, &*data, paths, options_.network, errors);
+    net::ApplyNetworkConfig(sys_, log_.Child("network"), EarlyConfig(*data, paths, base), &*data, paths,
+                            options_.network, errors);
   }
   if (local && !from_this_boot) PrepareInitModules(*data, paths, base);
   std::string ds_mode = data->dsmode.empty() ? "net" : data->dsmode;
@@ -564,12 +565,7 @@ int Agent::Init(bool local) {
 // cloud-config.txt when an earlier boot of the same instance wrote one, so
 // on a reboot user-data's hostname stays (its set_hostname sees no change).
 void Agent::SetHostnameEarly(const InstanceData& data, const Paths& paths, const Value& base) {
-  Value user_cc = Value::object(), vendor_cc = Value::object();
-  if (sys_.Exists(paths.InstancePath("cloud-config.txt"))) {
-    user_cc = ReadInstanceConfig(paths, "cloud-config.txt");
-    vendor_cc = ReadInstanceConfig(paths, "vendor-cloud-config.txt");
-  }
-  Value cfg = MergeConfig(base, data.config, vendor_cc, user_cc, {});
+  Value cfg = EarlyConfig(data, paths, base);
   bool named = !data.local_hostname.empty() || TranslateBool(Get(cfg, "hostname")) ||
                TranslateBool(Get(cfg, "fqdn"));
   const ModuleSpec* spec = FindModule("set_hostname");
@@ -627,6 +623,16 @@ void Agent::PrepareInitModules(const InstanceData& data, const Paths& paths, con
     Status s = spec->prepare(ctx);
     if (!s.ok()) mlog.Debug("prepare failed, the module does it all when it runs: " + s.error().ToString());
   }
+}
+
+Value Agent::EarlyConfig(const InstanceData& data, const Paths& paths, const Value& base) {
+  Value user_cc = Value::object(), vendor_cc = Value::object();
+  if (sys_.Exists(paths.InstancePath("cloud-config.txt"))) {
+    user_cc = ReadInstanceConfig(paths, "cloud-config.txt");
+    vendor_cc = MergeVendorConfigs(ReadInstanceConfig(paths, "vendor2-cloud-config.txt"),
+                                   ReadInstanceConfig(paths, "vendor-cloud-config.txt"));
+  }
+  return MergeConfig(base, data.config, vendor_cc, user_cc, {});
 }
 
 Agent::Loaded Agent::LoadForModules() {

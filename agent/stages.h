@@ -77,6 +77,10 @@ class Agent {
   // init --local, new instance: ModuleSpec::prepare of the init modules that
   // will run, under the config predicted from what init will read.
   void PrepareInitModules(const InstanceData& data, const Paths& paths, const Value& base);
+  // cloud-init's init.cfg before user-data is consumed: the base config, the
+  // datasource's, and the current instance's (vendor) cloud-config when an
+  // earlier boot of it wrote one (so its `updates:` and `network:` count).
+  Value EarlyConfig(const InstanceData& data, const Paths& paths, const Value& base);
   // Runs the user-data part handlers; returns the user and vendor
   // cloud-config. User-data that cannot be processed at all adds to `errors`.
   std::pair<Value, Value> ConsumeData(const InstanceData& data, const Paths& paths, const Value& base,

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <set>
 
+#include "agent/net/eni.h"
 #include "agent/net/network_state.h"
 #include "agent/net/openstack.h"
 #include "agent/net/renderer.h"
@@ -184,6 +185,36 @@ Status WriteFiles(System& sys, const std::vector<RenderedFile>& files, const Log
   return Status::Ok();
 }
 
+// In init-local a NIC's driver may not be loaded yet (loaded from the root
+// filesystem by udevd, which may not even have started): NICs that
+// network_data.json names by MAC and that are not there get up to 5 rounds
+// of `udevadm settle`, as wait_for_physdevs gives a v1 config's. (22.4
+// converts at once and fails with "Unable to find a system nic"; the
+// physical links only: a bond's or VLAN's MAC is not a NIC's.)
+void WaitForLinkNics(System& sys, SysNet& sysnet, const Value& network_data, const Logger& log) {
+  if (!sys.IsHostRoot()) return;
+  const Value& links = Get(network_data, "links");
+  if (!links.is_array()) return;
+  auto missing = [&] {
+    auto present = sysnet.InterfacesByMac();
+    std::set<std::string> out;
+    for (const Value& l : links) {
+      std::string type = ValueStr(Get(l, "type"));
+      if (type == "bond" || type == "vlan" || !Get(l, "ethernet_mac_address").is_string()) continue;
+      std::string mac = Lower(l["ethernet_mac_address"].get<std::string>());
+      if (!present.count(mac)) out.insert(mac);
+    }
+    return out;
+  };
+  auto absent = missing();
+  if (absent.empty()) return;
+  log.Info("waiting for udev: network_data.json names NICs not present yet: " + PySetRepr(absent));
+  for (int attempt = 0; attempt < 5 && !absent.empty(); ++attempt) {
+    (void)sys.Run({.argv = {"udevadm", "settle", "--timeout=120"}, .timeout = std::chrono::seconds(130)});
+    absent = missing();
+  }
+}
+
 }  // namespace
 
 Value KernelCmdlineNetworkConfig(const std::string& cmdline, const Logger& log) {
@@ -256,11 +287,29 @@ void ApplyNetworkConfig(System& sys, const Logger& log, const Value& base, const
     } else if (data->network_data_json) {
       source_name = "network_data.json";
       Value j = Value::parse(*data->network_data_json, nullptr, false);
+      if (!j.is_discarded()) WaitForLinkNics(sys, sysnet, j, log);
       Result<Value> v = j.is_discarded() ? Result<Value>(MakeError("not valid JSON"))
                                          : ConvertNetworkDataJson(j, std::nullopt, &sysnet, log);
       if (!v) {
         Error e = v.error();
         std::string msg = "network_data.json: " + e.ToString() + "; applying the fallback config";
+        log.Error(msg);
+        errors.push_back(msg);
+        broken = true;
+      } else {
+        ds = *v;
+      }
+    } else if (data->datasource == "NoCloud" && data->meta_data.is_object() &&
+               data->meta_data.contains("network-interfaces") && !data->meta_data["network-interfaces"].is_null()) {
+      // NoCloud's meta-data `network-interfaces` (ENI), when there is no
+      // network-config: eni.convert_eni_data.
+      source_name = "meta-data network-interfaces";
+      const Value& eni = data->meta_data["network-interfaces"];
+      Result<Value> v = eni.is_string() ? ConvertEniData(eni.get<std::string>(), "meta-data network-interfaces", log)
+                                        : Result<Value>(MakeError("expected a string, got " + TypeName(eni),
+                                                                  "meta-data network-interfaces"));
+      if (!v) {
+        std::string msg = v.error().ToString() + "; applying the fallback config";
         log.Error(msg);
         errors.push_back(msg);
         broken = true;

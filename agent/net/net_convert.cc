@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 
+#include "agent/net/eni.h"
 #include "agent/net/network_state.h"
 #include "agent/net/openstack.h"
 #include "agent/net/renderer.h"
@@ -79,7 +80,7 @@ int NetConvertMain(const std::vector<std::string>& args, System& host, std::stri
     err += kUsage + std::string("net-convert: error: argument -O/--output-kind: invalid choice: ") + Quote(output) + "\n";
     return 2;
   }
-  if (kind != "yaml" && kind != "network_data.json") {
+  if (kind != "yaml" && kind != "network_data.json" && kind != "eni") {
     err += "net-convert: input kind " + Quote(kind) + " is not supported by nubo\n";
     return 2;
   }
@@ -111,6 +112,13 @@ int NetConvertMain(const std::vector<std::string>& args, System& host, std::stri
     }
     pre = *v;
     order = YamlKeyOrder(*text);
+  } else if (kind == "eni") {
+    auto v = ConvertEniData(*text, path, log);
+    if (!v) {
+      err += "net-convert: " + v.error().ToString() + "\n";
+      return 1;
+    }
+    pre = *v;
   } else {
     Value j = Value::parse(*text, nullptr, false);
     if (j.is_discarded()) {

@@ -122,6 +122,24 @@ TEST_F(ApplyTest, KernelCommandLineConfigWinsOverTheDatasource) {
   EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "Applying network configuration from cmdline"));
 }
 
+TEST_F(ApplyTest, KernelCommandLineConfigMayBeGzipped) {
+  // base64 of gzip (mtime 0) of "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n"
+  sys_.set_cmdline("network-config=H4sIAAAAAAACAytLLSrOzM+zUjDiSi3JSC3KSy0ptuJSUAByDEC0gkJKRnKBiZVCSVFpKhcAIT5iUC4AAAA=");
+  InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
+  Apply(&d);
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("auto eth0\niface eth0 inet dhcp\n"));
+  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "Applying network configuration from cmdline"));
+}
+
+TEST_F(ApplyTest, KernelCommandLineConfigThatIsNotBase64IsIgnored) {
+  sys_.set_cmdline("network-config=a");
+  InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
+  Apply(&d);
+  EXPECT_TRUE(sink_.Contains(LogLevel::kError, "Expected base64 encoded kernel commandline parameter network-config. "
+                                               "Ignoring network-config=a."));
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("address 192.0.2.10/24"));  // the datasource's
+}
+
 TEST_F(ApplyTest, NoConfigFallsBackToDhcpOnTheNicWithCarrier) {
   AddNic("ens2", "52:54:00:00:00:02", false);
   AddNic("ens3", "52:54:00:00:00:03", true);
@@ -186,6 +204,25 @@ TEST_F(ApplyTest, OpenStackNetworkDataJson) {
   EXPECT_THAT(eni, HasSubstr("    post-up route add default gw 10.0.0.1 || true\n"));
 }
 
+// In init-local a NIC's driver may still be unloaded (udevd not started
+// yet, as in the e2e guest): nubo settles udev before naming links by MAC,
+// where 22.4 fails the conversion at once.
+TEST_F(ApplyTest, OpenStackLinkWhoseNicAppearsOnceUdevSettles) {
+  sys_.set_host_root(true);
+  InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
+  d.network_config.reset();
+  d.network_data_json = R"({"links": [{"id": "tap2", "type": "ovs", "ethernet_mac_address": "52:54:00:e2:e6:02"}],
+    "networks": [{"id": "n1", "type": "ipv4_dhcp", "link": "tap2"}], "services": []})";
+  sys_.runner().ExpectWithEffect({"udevadm", "settle", "--timeout=120"},
+                                 [&] { AddNic("ens5", "52:54:00:e2:e6:02", true); });
+  Apply(&d);
+  EXPECT_THAT(errors_, IsEmpty());
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("auto ens5\niface ens5 inet dhcp\n"));
+  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "waiting for udev: network_data.json names NICs not present yet: "
+                                              "{'52:54:00:e2:e6:02'}"))
+      << sink_.Dump();
+}
+
 TEST_F(ApplyTest, OpenStackLinkWithoutNicIsAnError) {
   InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
   d.network_config.reset();
@@ -195,6 +232,36 @@ TEST_F(ApplyTest, OpenStackLinkWithoutNicIsAnError) {
   ASSERT_EQ(errors_.size(), 1u);
   EXPECT_THAT(errors_[0], HasSubstr("network_data.json: Unable to find a system nic for link"));
   EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("iface eth0 inet dhcp"));  // fallback
+}
+
+// NoCloud's meta-data `network-interfaces` (ENI text) when there is no
+// network-config, as DataSourceNoCloud.network_config converts it.
+TEST_F(ApplyTest, NoCloudMetaDataNetworkInterfaces) {
+  InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
+  d.datasource = "NoCloud";
+  d.network_config.reset();
+  d.meta_data["network-interfaces"] = "auto eth0\niface eth0 inet static\n  address 10.0.0.7\n"
+                                      "  netmask 255.255.255.0\n  gateway 10.0.0.1\n";
+  Apply(&d);
+  EXPECT_THAT(errors_, IsEmpty());
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("auto eth0\niface eth0 inet static\n    address 10.0.0.7/24\n"
+                                             "    gateway 10.0.0.1\n"));
+  // network-config wins over it.
+  d.network_config = kV1;
+  Apply(&d);
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("address 192.0.2.10/24"));
+}
+
+TEST_F(ApplyTest, BrokenNetworkInterfacesIsAnErrorAndTheFallbackApplies) {
+  InstanceData d = Instance("iid-1", "NO_PREVIOUS_INSTANCE_ID");
+  d.datasource = "NoCloud";
+  d.network_config.reset();
+  d.meta_data["network-interfaces"] = "address 10.0.0.7\n";
+  Apply(&d);
+  ASSERT_EQ(errors_.size(), 1u);
+  EXPECT_EQ(errors_[0], "meta-data network-interfaces line 1: 'address 10.0.0.7' before any 'iface' line; "
+                        "applying the fallback config");
+  EXPECT_THAT(sys_.Read(kEniFile), HasSubstr("iface eth0 inet dhcp"));
 }
 
 TEST_F(ApplyTest, ConfiguredRendererOrderIsHonoured) {

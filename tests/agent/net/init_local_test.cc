@@ -58,8 +58,36 @@ TEST_F(InitLocalNetworkTest, RenderedOncePerInstance) {
   EXPECT_THAT(sys_.Read(kEni), HasSubstr("address 192.0.2.7/24"));
 }
 
+// cloud-init's init.cfg in init-local holds the instance's cloud-config of
+// an earlier boot: user-data's `updates: network: when: [boot]` renders on
+// every boot after the first (and its `network:` counts as system config).
+TEST_F(InitLocalNetworkTest, UserDatasUpdatesWhenBootCountsFromTheSecondBoot) {
+  ASSERT_EQ(InitLocal(), 0) << sink_.Dump();
+  // What the init stage of the first boot keeps of the user-data.
+  sys_.AddFile("/var/lib/cloud/instances/iid-one/cloud-config.txt",
+               "#cloud-config\nupdates:\n  network:\n    when: [boot]\n");
+  sys_.AddFile(kEni, "# the admin's\n");
+  ASSERT_EQ(InitLocal(), 0) << sink_.Dump();
+  EXPECT_THAT(sys_.Read(kEni), HasSubstr("address 192.0.2.7/24"));
+  // The instance's user-data may also turn the network config off.
+  sys_.AddFile("/var/lib/cloud/instances/iid-one/cloud-config.txt",
+               "#cloud-config\nupdates:\n  network:\n    when: [boot]\nnetwork: {config: disabled}\n");
+  sys_.AddFile(kEni, "# the admin's\n");
+  ASSERT_EQ(InitLocal(), 0) << sink_.Dump();
+  EXPECT_EQ(sys_.Read(kEni), "# the admin's\n");
+  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "network config is disabled by system_cfg"));
+}
+
 TEST_F(InitLocalNetworkTest, DisableFileInCloudCfgD) {
   sys_.AddFile("/etc/cloud/cloud.cfg.d/99-disable-network-config.cfg", "network: {config: disabled}\n");
+  ASSERT_EQ(InitLocal(), 0) << sink_.Dump();
+  EXPECT_FALSE(sys_.Has(kEni));
+  EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "network config is disabled by system_cfg"));
+}
+
+// The kernel command line's cc: config is system config too (fetch_base_config).
+TEST_F(InitLocalNetworkTest, DisabledByKernelCommandLineCloudConfig) {
+  sys_.set_cmdline("root=/dev/vda1 cc: network: {config: disabled} end_cc quiet");
   ASSERT_EQ(InitLocal(), 0) << sink_.Dump();
   EXPECT_FALSE(sys_.Has(kEni));
   EXPECT_TRUE(sink_.Contains(LogLevel::kInfo, "network config is disabled by system_cfg"));
@@ -95,10 +123,42 @@ TEST(NetConvertCliTest, WritesTheRenderersFiles) {
   EXPECT_THAT(out, HasSubstr("Wrote output format 'networkd' to '/out/'"));
   EXPECT_EQ(sys.Read("/out/etc/systemd/network/10-cloud-init-eth0.network"),
             "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n\n");
-  EXPECT_EQ(RunCommandLine({"cloud-init", "devel", "net-convert", "-p", input, "-k", "eni", "-d", "/o", "-D",
-                            "debian", "-O", "eni"},
+  EXPECT_EQ(RunCommandLine({"cloud-init", "devel", "net-convert", "-p", input, "-k", "azure-imds", "-d", "/o",
+                            "-D", "debian", "-O", "eni"},
                            env),
             2);
+}
+
+TEST(NetConvertCliTest, ReadsEniInput) {
+  TestSystem sys;
+  testing::TempDir in;
+  std::string input = in.path() + "/interfaces";
+  FILE* f = fopen(input.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("auto eth0\niface eth0 inet static\n    address 192.0.2.5/24\n    gateway 192.0.2.1\n", f);
+  fclose(f);
+  std::string out;
+  CliEnv env;
+  env.system = &sys;
+  env.out = &out;
+  int rc = RunCommandLine({"cloud-init", "devel", "net-convert", "-p", input, "-k", "eni", "-d", "/out", "-D",
+                           "debian", "-O", "networkd"},
+                          env);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("Read input format 'eni' from"));
+  EXPECT_EQ(sys.Read("/out/etc/systemd/network/10-cloud-init-eth0.network"),
+            "[Address]\nAddress=192.0.2.5/24\n\n[Match]\nName=eth0\n\n[Network]\nDHCP=no\n\n"
+            "[Route]\nGateway=192.0.2.1\n\n");
+  // An option before any iface stanza: exit 1, naming the file and line.
+  f = fopen(input.c_str(), "w");
+  fputs("address 192.0.2.5\n", f);
+  fclose(f);
+  out.clear();
+  EXPECT_EQ(RunCommandLine({"cloud-init", "devel", "net-convert", "-p", input, "-k", "eni", "-d", "/out", "-D",
+                            "debian", "-O", "eni"},
+                           env),
+            1);
+  EXPECT_THAT(out, HasSubstr(input + " line 1: 'address 192.0.2.5' before any 'iface' line"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "agent/net/eni.h"
 #include "agent/net/network_state.h"
 #include "agent/net/openstack.h"
 #include "agent/net/renderer.h"
@@ -36,7 +37,8 @@ struct Case {
 
 std::vector<Case> Cases() {
   std::vector<Case> out;
-  for (const char* f : {"v1-bond-vlan-routes", "v2-bridge-nameservers", "nova-static-bond-vlan-dhcp"}) {
+  for (const char* f :
+       {"v1-bond-vlan-routes", "v2-bridge-nameservers", "nova-static-bond-vlan-dhcp", "eni-static-dhcp-bond"}) {
     for (auto [r, d] : {std::pair{"eni", "debian"}, {"netplan", "debian"}, {"networkd", "debian"},
                         {"network-manager", "debian"}, {"sysconfig", "rhel"}}) {
       out.push_back({f, r, d});
@@ -62,6 +64,10 @@ TEST_P(RenderTest, MatchesExpectedFiles) {
     ASSERT_TRUE(v.ok()) << v.error().ToString();
     config = *v;
     order = YamlKeyOrder(text);
+  } else if (fs::exists(dir / "interfaces")) {
+    auto v = ConvertEniData(Slurp(dir / "interfaces"), "interfaces", log);
+    ASSERT_TRUE(v.ok()) << v.error().ToString();
+    config = *v;
   } else {
     std::map<std::string, std::string> macs;
     std::istringstream in(Slurp(dir / "macs"));

@@ -2,10 +2,11 @@
 """Network rendering compared offline: `cloud-init devel net-convert` vs `nubo devel net-convert`.
 
 Every fixture in tests/fixtures/net/<name>/ (network-config.yaml: kind yaml; network_data.json:
-kind network_data.json, with `macs` lines "name,mac" given as -m) is rendered by every renderer
-(RENDERERS: output kind and -D distro) by both agents, each in its own sandbox over the cached
-tree (cloud-init/ or base/ plus the nubo binary), in fresh mount/pid/net namespaces, so the
-sysfs they see has only `lo` and no NIC is ever looked up from the host.
+kind network_data.json, with `macs` lines "name,mac" given as -m; interfaces: kind eni) is
+rendered by every renderer (RENDERERS: output kind and -D distro) by both agents, each in its
+own sandbox over the cached tree (cloud-init/ or base/ plus the nubo binary), in fresh
+mount/pid/net namespaces, so the sysfs they see has only `lo` and no NIC is ever looked up
+from the host.
 
 Used two ways:
   - by compat.py (tests/compat/run): compare() returns per conversion the differing items
@@ -33,7 +34,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 FIXTURES = os.path.join(REPO, "tests/fixtures/net")
 RENDERERS = [("eni", "debian"), ("netplan", "debian"), ("networkd", "debian"),
              ("network-manager", "debian"), ("sysconfig", "rhel")]
-INPUTS = [("network-config.yaml", "yaml"), ("network_data.json", "network_data.json")]
+INPUTS = [("network-config.yaml", "yaml"), ("network_data.json", "network_data.json"), ("interfaces", "eni")]
 
 
 def fixtures():
