@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     rss[r] = ru.ru_maxrss / 1024.0;  // KiB -> MiB
     wall[r] = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
   }
-  char c[96], m[96], w[96];
+  char c[128], m[128], w[128];
   Stat(cpu, runs, "%.2f", c, sizeof c);
   Stat(rss, runs, "%.2f", m, sizeof m);
   Stat(wall, runs, "%.2f", w, sizeof w);
