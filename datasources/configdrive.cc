@@ -43,7 +43,12 @@ bool Detect(DatasourceContext& ctx) {
   for (const char* d : kSeedDirs) {
     if (DirExists(ctx.sys, d)) return true;
   }
-  return !ctx.sys.FindFilesystems(kLabels).empty();
+  auto found = ctx.sys.FindFilesystems(kLabels);
+  if (!found) {
+    ctx.log.Warning(found.error().message + ", not looking for config drives");
+    return false;
+  }
+  return !found->empty();
 }
 
 // on_first_boot: the injected files, mode 0660, on a new instance only.
@@ -98,7 +103,9 @@ Result<InstanceData> Crawl(DatasourceContext& ctx) {
     }
     return FromTree(ctx, *tree, dir, false, log);
   }
-  for (const BlockDevice& dev : ctx.sys.FindFilesystems(kLabels)) {
+  auto found = ctx.sys.FindFilesystems(kLabels);
+  if (!found) log.Warning(found.error().message + ", not looking for config drives");
+  for (const BlockDevice& dev : found ? *found : std::vector<BlockDevice>{}) {
     auto mounted = ctx.sys.MountReadOnly(dev);
     if (!mounted) {
       log.Debug("cannot mount " + Quote(dev.devname) + ": " + mounted.error().ToString());

@@ -262,11 +262,16 @@ std::vector<std::string> SeedDirs(const Paths& paths) {
 
 // _get_devices: iso9660 or vfat filesystems labelled LABEL or label,
 // highest device name first.
-std::vector<BlockDevice> CidataDevices(System& sys, const std::string& label) {
+std::vector<BlockDevice> CidataDevices(System& sys, const std::string& label, const Logger& log) {
   std::vector<std::string> labels = {Upper(label)};
   if (Lower(label) != labels[0]) labels.push_back(Lower(label));
   std::vector<BlockDevice> out;
-  for (BlockDevice& dev : sys.FindFilesystems(labels)) {
+  auto found = sys.FindFilesystems(labels);
+  if (!found) {
+    log.Warning(found.error().message + ", not looking for a '" + label + "' filesystem");
+    return out;
+  }
+  for (BlockDevice& dev : *found) {
     if (dev.fstype != "iso9660" && dev.fstype != "vfat") continue;
     if (std::find(labels.begin(), labels.end(), dev.label) == labels.end()) continue;
     bool dup = std::any_of(out.begin(), out.end(),
@@ -412,7 +417,7 @@ bool DetectImpl(DatasourceContext& ctx) {
   const Value& ds_cfg = DsConfig(ctx.config);
   if (Truthy(Get(ds_cfg, "seedfrom"))) return true;
   if (ds_cfg.contains("user-data") && ds_cfg.contains("meta-data")) return true;
-  if (auto label = FsLabel(ds_cfg)) return !CidataDevices(ctx.sys, *label).empty();
+  if (auto label = FsLabel(ds_cfg)) return !CidataDevices(ctx.sys, *label, ctx.log).empty();
   return false;
 }
 
@@ -460,7 +465,7 @@ Result<InstanceData> CrawlImpl(DatasourceContext& ctx, bool net) {
   }
 
   if (auto label = FsLabel(ds_cfg)) {
-    for (const BlockDevice& dev : CidataDevices(sys, *label)) {
+    for (const BlockDevice& dev : CidataDevices(sys, *label, log)) {
       log.Debug("Attempting to use data from " + dev.devname);
       auto mounted = sys.MountReadOnly(dev);
       if (!mounted) {

@@ -16,9 +16,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include <openssl/evp.h>
-
 #include "modules/modules.h"
+#include "nubo/digest.h"
 #include "nubo/distro_users.h"
 #include "nubo/ssh_util.h"
 #include "nubo/users_config.h"
@@ -63,11 +62,9 @@ std::string Fingerprint(const std::string& b64, const std::string& hash) {
   // The digests hashlib.new() offers for key fingerprints; others print "?".
   static const char* const kDigests[] = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512"};
   if (std::find(std::begin(kDigests), std::end(kDigests), hash) == std::end(kDigests)) return "?";
-  const EVP_MD* md = EVP_get_digestbyname(hash.c_str());
-  unsigned char buf[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (md == nullptr || EVP_Digest(data->data(), data->size(), buf, &len, md, nullptr) != 1) return "?";
-  std::string digest(reinterpret_cast<const char*>(buf), len);
+  auto md = Digest(hash, *data);
+  if (!md) return "?";
+  const std::string& digest = *md;
   static const char* kHex = "0123456789abcdef";
   std::string out;
   for (unsigned char c : digest) {

@@ -39,7 +39,10 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # dhclient (isc-dhcp-client) only for the OpenStack/EC2 ephemeral DHCP lease in
 # init --local (agent/dhcp.cc); without it the metadata service is read in
 # init, after the image's own network is up. cloud-init depends on it.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd")
+# The libraries nubo opens on first use (include/nubo/dlopen.h), which
+# dpkg-shlibdeps cannot see; the versions are those of the newest symbol or
+# option used (CURLOPT_PROTOCOLS_STR: curl 7.85).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd, libcurl4 (>= 7.85.0), libfdisk1 (>= 2.26.2), libblkid1 (>= 2.16), libssl3 (>= 3.0.0), libsystemd0 (>= 247)")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "openssh-server, sudo, isc-dhcp-client")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "xfsprogs")
 set(CPACK_DEBIAN_PACKAGE_PROVIDES cloud-init)

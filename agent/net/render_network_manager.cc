@@ -1,20 +1,21 @@
 // NetworkManager keyfiles
 // (/etc/NetworkManager/system-connections/cloud-init-<name>.nmconnection),
 // as cloud-init 22.4's cloudinit/net/network_manager.py Renderer writes them.
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "agent/net/renderer.h"
+#include "nubo/digest.h"
 
 namespace nubo::net {
 namespace {
 
 // uuid.uuid5(namespace, name).
-std::string Uuid5(const std::string& ns_hex, const std::string& name) {
+Result<std::string> Uuid5(const std::string& ns_hex, const std::string& name) {
   unsigned char ns[16];
   std::string hex;
   for (char c : ns_hex) {
@@ -23,15 +24,16 @@ std::string Uuid5(const std::string& ns_hex, const std::string& name) {
   for (int i = 0; i < 16; ++i) ns[i] = static_cast<unsigned char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
   std::string data(reinterpret_cast<char*>(ns), 16);
   data += name;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr);
+  auto sha1 = Digest("sha1", data);
+  if (!sha1) return sha1.error();
+  unsigned char md[20];
+  std::memcpy(md, sha1->data(), sizeof md);
   md[6] = static_cast<unsigned char>((md[6] & 0x0f) | 0x50);
   md[8] = static_cast<unsigned char>((md[8] & 0x3f) | 0x80);
   char out[37];
   std::snprintf(out, sizeof(out), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0], md[1],
                 md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11], md[12], md[13], md[14], md[15]);
-  return out;
+  return std::string(out);
 }
 
 class Keyfile {
@@ -149,7 +151,9 @@ Result<std::vector<RenderedFile>> RenderNetworkManager(const NetworkState& ns, c
     Conn c;
     c.id = i.name;
     c.kf.Set("connection", "id", "cloud-init " + i.name);
-    c.kf.Set("connection", "uuid", Uuid5("a3924cb8-09e0-43e9-890b-77972a800108", i.name));
+    auto uuid = Uuid5("a3924cb8-09e0-43e9-890b-77972a800108", i.name);
+    if (!uuid) return uuid.error();
+    c.kf.Set("connection", "uuid", *uuid);
     c.kf.Set("user", "org.freedesktop.NetworkManager.origin", "cloud-init");
     conns.push_back(std::move(c));
   }

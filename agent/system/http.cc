@@ -2,14 +2,18 @@
 
 #include "nubo/system.h"
 
+// Calls go through CurlApi's pointers; curl's type-checking macros would
+// rewrite them into direct calls.
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <chrono>
 #include <deque>
-#include <mutex>
+#include <utility>
 #include <vector>
 
+#include "nubo/dlopen.h"
 #include "nubo/limits.h"
 
 namespace nubo::agent {
@@ -17,9 +21,44 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+// libcurl is opened on the first request (nubo/dlopen.h): a stage that
+// fetches nothing does not map it and its 30-library closure.
+struct CurlApi {
+  NUBO_DLFN(curl_global_init);
+  NUBO_DLFN(curl_easy_init);
+  NUBO_DLFN(curl_easy_reset);
+  NUBO_DLFN(curl_easy_setopt);
+  NUBO_DLFN(curl_easy_getinfo);
+  NUBO_DLFN(curl_easy_cleanup);
+  NUBO_DLFN(curl_easy_strerror);
+  NUBO_DLFN(curl_multi_init);
+  NUBO_DLFN(curl_multi_setopt);
+  NUBO_DLFN(curl_multi_add_handle);
+  NUBO_DLFN(curl_multi_remove_handle);
+  NUBO_DLFN(curl_multi_perform);
+  NUBO_DLFN(curl_multi_poll);
+  NUBO_DLFN(curl_multi_info_read);
+  NUBO_DLFN(curl_multi_cleanup);
+};
+
+Result<const CurlApi*> Curl() {
+  static CurlApi api;
+  static const Status loaded = [] {
+    Status s = DlopenSymbols(
+        "libcurl.so.4", "http(s) requests (metadata services, seedfrom, #include URLs) need the libcurl4 package",
+        {NUBO_DLSYM(api, curl_global_init), NUBO_DLSYM(api, curl_easy_init),
+         NUBO_DLSYM(api, curl_easy_reset), NUBO_DLSYM(api, curl_easy_setopt),
+         NUBO_DLSYM(api, curl_easy_getinfo), NUBO_DLSYM(api, curl_easy_cleanup),
+         NUBO_DLSYM(api, curl_easy_strerror), NUBO_DLSYM(api, curl_multi_init),
+         NUBO_DLSYM(api, curl_multi_setopt), NUBO_DLSYM(api, curl_multi_add_handle),
+         NUBO_DLSYM(api, curl_multi_remove_handle), NUBO_DLSYM(api, curl_multi_perform),
+         NUBO_DLSYM(api, curl_multi_poll), NUBO_DLSYM(api, curl_multi_info_read),
+         NUBO_DLSYM(api, curl_multi_cleanup)});
+    if (s) api.curl_global_init(CURL_GLOBAL_DEFAULT);
+    return s;
+  }();
+  if (!loaded) return loaded.error();
+  return &api;
 }
 
 double SecondsSince(Clock::time_point t) {
@@ -50,20 +89,19 @@ size_t Append(char* data, size_t size, size_t n, void* p) {
 
 class CurlHttpSession final : public HttpSession {
  public:
-  explicit CurlHttpSession(const HttpSessionOptions& options) : options_(options) {
-    GlobalInit();
-    multi_ = curl_multi_init();
-    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(options_.max_connections));
-    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_connections));
+  CurlHttpSession(const CurlApi& api, const HttpSessionOptions& options) : api_(api), options_(options) {
+    multi_ = api_.curl_multi_init();
+    api_.curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(options_.max_connections));
+    api_.curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_connections));
     start_ = Clock::now();
   }
 
   ~CurlHttpSession() override {
     for (auto& t : running_) {
-      curl_multi_remove_handle(multi_, t->easy);
-      curl_easy_cleanup(t->easy);
+      api_.curl_multi_remove_handle(multi_, t->easy);
+      api_.curl_easy_cleanup(t->easy);
     }
-    curl_multi_cleanup(multi_);
+    api_.curl_multi_cleanup(multi_);
   }
 
   void Get(HttpGetSpec spec, Done done) override {
@@ -82,10 +120,10 @@ class CurlHttpSession final : public HttpSession {
       }
       StartDue();
       int still = 0;
-      curl_multi_perform(multi_, &still);
+      api_.curl_multi_perform(multi_, &still);
       Reap();
       if (!running_.empty() || !waiting_.empty()) {
-        curl_multi_poll(multi_, nullptr, 0, PollMillis(), nullptr);
+        api_.curl_multi_poll(multi_, nullptr, 0, PollMillis(), nullptr);
       }
     }
   }
@@ -133,38 +171,38 @@ class CurlHttpSession final : public HttpSession {
     t.body.clear();
     t.oversize = false;
     t.err[0] = 0;
-    if (t.easy == nullptr) t.easy = curl_easy_init();
+    if (t.easy == nullptr) t.easy = api_.curl_easy_init();
     CURL* c = t.easy;
-    curl_easy_reset(c);
+    api_.curl_easy_reset(c);
     double timeout = options_.timeout_seconds;
     if (options_.deadline_seconds > 0) {
       timeout = std::min(timeout, options_.deadline_seconds - SecondsSince(start_));
     }
     long timeout_ms = std::max(1L, static_cast<long>(timeout * 1000));
-    curl_easy_setopt(c, CURLOPT_URL, t.spec.url.c_str());
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Append);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(c, CURLOPT_PRIVATE, &t);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t.err);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.spec.max_bytes));
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "Cloud-Init/22.4.2 (nubo " NUBO_VERSION ")");
-    curl_multi_add_handle(multi_, c);
+    api_.curl_easy_setopt(c, CURLOPT_URL, t.spec.url.c_str());
+    api_.curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Append);
+    api_.curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    api_.curl_easy_setopt(c, CURLOPT_PRIVATE, &t);
+    api_.curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    api_.curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    api_.curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    api_.curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    api_.curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    api_.curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    api_.curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    api_.curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t.err);
+    api_.curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.spec.max_bytes));
+    api_.curl_easy_setopt(c, CURLOPT_USERAGENT, "Cloud-Init/22.4.2 (nubo " NUBO_VERSION ")");
+    api_.curl_multi_add_handle(multi_, c);
   }
 
   void Reap() {
     int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
+    while (CURLMsg* m = api_.curl_multi_info_read(multi_, &left)) {
       if (m->msg != CURLMSG_DONE) continue;
       Transfer* tp = nullptr;
-      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&tp));
-      curl_multi_remove_handle(multi_, m->easy_handle);
+      api_.curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&tp));
+      api_.curl_multi_remove_handle(multi_, m->easy_handle);
       auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == tp; });
       std::unique_ptr<Transfer> t = std::move(*it);
       running_.erase(it);
@@ -175,7 +213,7 @@ class CurlHttpSession final : public HttpSession {
   void Finish(std::unique_ptr<Transfer> t, CURLcode rc) {
     const std::string& url = t->spec.url;
     long status = 0;
-    if (rc == CURLE_OK) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (rc == CURLE_OK) api_.curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     bool oversize = t->oversize || rc == CURLE_FILESIZE_EXCEEDED;
     bool retry = t->attempt < t->spec.tries && !oversize && rc != CURLE_TOO_MANY_REDIRECTS &&
                  (rc != CURLE_OK || (status >= 500 && t->spec.retry_server_errors));
@@ -192,17 +230,17 @@ class CurlHttpSession final : public HttpSession {
       done(LimitError({kMaxHttpBodyBytes.name, t->spec.max_bytes, "bytes"}, "GET '" + url + "'"));
     } else if (rc != CURLE_OK) {
       done(MakeError("GET '" + url + "' failed" + attempts + ": " +
-                     (t->err[0] ? std::string(t->err) : curl_easy_strerror(rc))));
+                     (t->err[0] ? std::string(t->err) : api_.curl_easy_strerror(rc))));
     } else {
       done(HttpResponse{status, std::move(t->body)});
     }
-    curl_easy_cleanup(t->easy);
+    api_.curl_easy_cleanup(t->easy);
   }
 
   void FailAll(const std::string& why) {
     std::vector<std::unique_ptr<Transfer>> all;
     for (auto& t : running_) {
-      curl_multi_remove_handle(multi_, t->easy);
+      api_.curl_multi_remove_handle(multi_, t->easy);
       all.push_back(std::move(t));
     }
     running_.clear();
@@ -210,12 +248,13 @@ class CurlHttpSession final : public HttpSession {
     waiting_.clear();
     for (auto& t : all) {
       t->done(MakeError("GET '" + t->spec.url + "' did not finish: " + why));
-      if (t->easy) curl_easy_cleanup(t->easy);
+      if (t->easy) api_.curl_easy_cleanup(t->easy);
       // Callbacks may have queued more: they are past the deadline too.
     }
     if (!waiting_.empty()) FailAll(why);
   }
 
+  const CurlApi& api_;
   HttpSessionOptions options_;
   CURLM* multi_ = nullptr;
   Clock::time_point start_;
@@ -223,10 +262,31 @@ class CurlHttpSession final : public HttpSession {
   std::vector<std::unique_ptr<Transfer>> running_;
 };
 
+// What a session is when libcurl cannot be loaded: every request completes
+// with that error, from Run(), as the interface promises.
+class UnavailableHttpSession final : public HttpSession {
+ public:
+  explicit UnavailableHttpSession(Error why) : why_(std::move(why)) {}
+  void Get(HttpGetSpec spec, Done done) override { queued_.emplace_back(std::move(spec), std::move(done)); }
+  void Run() override {
+    while (!queued_.empty()) {
+      auto [spec, done] = std::move(queued_.front());
+      queued_.pop_front();
+      done(MakeError("GET '" + spec.url + "': " + why_.message));
+    }
+  }
+
+ private:
+  Error why_;
+  std::deque<std::pair<HttpGetSpec, Done>> queued_;
+};
+
 }  // namespace
 
 std::unique_ptr<HttpSession> NewCurlHttpSession(const HttpSessionOptions& options) {
-  return std::make_unique<CurlHttpSession>(options);
+  auto curl = Curl();
+  if (!curl) return std::make_unique<UnavailableHttpSession>(curl.error());
+  return std::make_unique<CurlHttpSession>(**curl, options);
 }
 
 Result<std::string> HttpGet(const std::string& url, const HttpOptions& options) {

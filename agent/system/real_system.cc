@@ -1,5 +1,6 @@
 #include "agent/system/real_system.h"
 
+#include "nubo/dlopen.h"
 #include "nubo/limits.h"
 
 #include "nubo/log.h"
@@ -735,19 +736,52 @@ std::string RealSystem::DmiValue(const std::string& key) {
   return v;
 }
 
-std::vector<BlockDevice> RealSystem::FindFilesystems(const std::vector<std::string>& labels) {
+namespace {
+
+// libblkid, opened when a datasource first looks for a labelled filesystem.
+struct BlkidApi {
+  NUBO_DLFN(blkid_get_cache);
+  NUBO_DLFN(blkid_probe_all);
+  NUBO_DLFN(blkid_dev_iterate_begin);
+  NUBO_DLFN(blkid_dev_next);
+  NUBO_DLFN(blkid_verify);
+  NUBO_DLFN(blkid_dev_devname);
+  NUBO_DLFN(blkid_get_tag_value);
+  NUBO_DLFN(blkid_dev_iterate_end);
+  NUBO_DLFN(blkid_put_cache);
+};
+
+Result<const BlkidApi*> Blkid() {
+  static BlkidApi api;
+  static const Status loaded = DlopenSymbols(
+      "libblkid.so.1", "finding seed filesystems by label (cidata, config-2) needs the libblkid1 package",
+      {NUBO_DLSYM(api, blkid_get_cache), NUBO_DLSYM(api, blkid_probe_all),
+       NUBO_DLSYM(api, blkid_dev_iterate_begin), NUBO_DLSYM(api, blkid_dev_next),
+       NUBO_DLSYM(api, blkid_verify), NUBO_DLSYM(api, blkid_dev_devname),
+       NUBO_DLSYM(api, blkid_get_tag_value), NUBO_DLSYM(api, blkid_dev_iterate_end),
+       NUBO_DLSYM(api, blkid_put_cache)});
+  if (!loaded) return loaded.error();
+  return &api;
+}
+
+}  // namespace
+
+Result<std::vector<BlockDevice>> RealSystem::FindFilesystems(const std::vector<std::string>& labels) {
+  auto api = Blkid();
+  if (!api) return api.error();
+  const BlkidApi& b = **api;
   std::vector<BlockDevice> found;
   blkid_cache cache = nullptr;
-  if (blkid_get_cache(&cache, "/dev/null") != 0) return found;
-  blkid_probe_all(cache);
-  blkid_dev_iterate it = blkid_dev_iterate_begin(cache);
+  if (b.blkid_get_cache(&cache, "/dev/null") != 0) return found;
+  b.blkid_probe_all(cache);
+  blkid_dev_iterate it = b.blkid_dev_iterate_begin(cache);
   blkid_dev dev;
-  while (blkid_dev_next(it, &dev) == 0) {
-    dev = blkid_verify(cache, dev);
+  while (b.blkid_dev_next(it, &dev) == 0) {
+    dev = b.blkid_verify(cache, dev);
     if (dev == nullptr) continue;
-    const char* name = blkid_dev_devname(dev);
-    char* label = blkid_get_tag_value(cache, "LABEL", name);
-    char* type = blkid_get_tag_value(cache, "TYPE", name);
+    const char* name = b.blkid_dev_devname(dev);
+    char* label = b.blkid_get_tag_value(cache, "LABEL", name);
+    char* type = b.blkid_get_tag_value(cache, "TYPE", name);
     if (label != nullptr &&
         std::find(labels.begin(), labels.end(), std::string(label)) != labels.end()) {
       found.push_back({name, label, type ? type : ""});
@@ -755,8 +789,8 @@ std::vector<BlockDevice> RealSystem::FindFilesystems(const std::vector<std::stri
     free(label);
     free(type);
   }
-  blkid_dev_iterate_end(it);
-  blkid_put_cache(cache);
+  b.blkid_dev_iterate_end(it);
+  b.blkid_put_cache(cache);
   return found;
 }
 

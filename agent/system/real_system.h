@@ -45,7 +45,7 @@ class RealSystem : public System {
 
   std::string KernelCmdline() override;
   std::string DmiValue(const std::string& key) override;
-  std::vector<BlockDevice> FindFilesystems(const std::vector<std::string>& labels) override;
+  Result<std::vector<BlockDevice>> FindFilesystems(const std::vector<std::string>& labels) override;
   Result<std::string> MountReadOnly(const BlockDevice& device) override;
   void Unmount(const std::string& host_dir) override;
   Result<std::string> ReadHostFile(const std::string& host_path) override;

@@ -140,7 +140,9 @@ class System {
   // --- host facts ---
   virtual std::string KernelCmdline() = 0;           // /proc/cmdline of the host
   virtual std::string DmiValue(const std::string& key) = 0;  // "system-serial-number"; "" if unknown
-  virtual std::vector<BlockDevice> FindFilesystems(const std::vector<std::string>& labels) = 0;
+  // Filesystems whose label is one of `labels` (libblkid); an error when
+  // libblkid cannot be loaded (nubo/dlopen.h).
+  virtual Result<std::vector<BlockDevice>> FindFilesystems(const std::vector<std::string>& labels) = 0;
   // Mounts a device read-only on a new temporary directory (a host path) and
   // returns it; Unmount undoes it and removes the directory.
   virtual Result<std::string> MountReadOnly(const BlockDevice& device) = 0;

@@ -71,7 +71,7 @@ bool KernelHas(const std::string& fstype) {
 // and its Rock Ridge tree as nubo reads it.
 class DeviceSystem : public TestSystem {
  public:
-  std::vector<BlockDevice> FindFilesystems(const std::vector<std::string>& labels) override {
+  Result<std::vector<BlockDevice>> FindFilesystems(const std::vector<std::string>& labels) override {
     return RealSystem::FindFilesystems(labels);
   }
   Result<std::string> MountReadOnly(const BlockDevice& d) override {

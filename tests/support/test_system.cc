@@ -106,7 +106,7 @@ void TestSystem::AddFilesystem(BlockDevice device, std::string host_dir) {
   filesystems_.emplace_back(std::move(device), std::move(host_dir));
 }
 
-std::vector<BlockDevice> TestSystem::FindFilesystems(const std::vector<std::string>& labels) {
+Result<std::vector<BlockDevice>> TestSystem::FindFilesystems(const std::vector<std::string>& labels) {
   std::vector<BlockDevice> out;
   for (const auto& [dev, dir] : filesystems_) {
     if (std::find(labels.begin(), labels.end(), dev.label) != labels.end()) out.push_back(dev);

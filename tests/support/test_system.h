@@ -72,7 +72,7 @@ class TestSystem : public agent::RealSystem {
 
   std::string KernelCmdline() override { return cmdline_; }
   std::string DmiValue(const std::string& key) override;
-  std::vector<BlockDevice> FindFilesystems(const std::vector<std::string>& labels) override;
+  Result<std::vector<BlockDevice>> FindFilesystems(const std::vector<std::string>& labels) override;
   Result<std::string> MountReadOnly(const BlockDevice& device) override;
   void Unmount(const std::string& host_dir) override;
   double Now() override { return now_; }

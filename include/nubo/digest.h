@@ -1,0 +1,20 @@
+// digest.h — message digests (libcrypto's EVP, opened on first use).
+//
+//   auto md = Digest("sha256", key_blob);      // raw bytes, 32 of them
+//   if (!md) return md.error();                // unknown name, or no libcrypto
+//
+// `name` is an OpenSSL digest name ("md5", "sha1", "sha256", ...). libcrypto
+// is loaded the first time a digest is asked for (nubo/dlopen.h); without it
+// the error says which package is missing.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "nubo/result.h"
+
+namespace nubo {
+
+Result<std::string> Digest(const std::string& name, std::string_view data);
+
+}  // namespace nubo
