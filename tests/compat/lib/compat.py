@@ -317,6 +317,38 @@ def label(e):
     return f"accepted: {e['reason']}"
 
 
+def classify(known, name, diffs, totals, verbose, max_items=None):
+    """Sorts one scenario's differences, [(item, diff lines)], into known
+    (counted by kind in totals) and unlisted; returns the lines to print and
+    the number known. Without verbose, known items are one line per entry,
+    listing at most max_items of them."""
+    n_known = 0
+    body = []
+    grouped = {}  # known entry id -> (entry, items): one line per entry
+    for item, lines in diffs:
+        e = known.match(name, item)
+        if e:
+            n_known += 1
+            kind = "bug" if "bug" in e else "pending" if "pending" in e else "accepted"
+            totals[kind] += 1
+            grouped.setdefault(id(e), (e, []))[1].append(item)
+            if verbose:
+                body.append(f"[known] {item} -- {label(e)}")
+                body += ["    " + l for l in lines]
+        else:
+            body.append(f"[UNLISTED] {item}")
+            body += ["    " + l for l in lines]
+    if not verbose:
+        for e, items in grouped.values():
+            shown = ", ".join(items if max_items is None else items[:max_items])
+            if max_items is not None and len(items) > max_items:
+                shown += f", ... ({len(items)} items)"
+            body.append(f"[known] {shown} -- {label(e)}")
+    totals["known"] += n_known
+    totals["unlisted"] += len(diffs) - n_known
+    return body, n_known
+
+
 def compare(a, b, name_a, name_b):
     """Returns [(item, difflines)] for items whose lines differ."""
     diffs = []
@@ -415,28 +447,7 @@ def main():
             totals["match"] += 1
             print(f"=== {sc.name}: match {timing}")
         else:
-            n_known = 0
-            body = []
-            grouped = {}  # known entry index -> items (printed one line per entry)
-            for item, lines in diffs:
-                e = known.match(sc.name, item)
-                if e:
-                    n_known += 1
-                    kind = "bug" if "bug" in e else "pending" if "pending" in e else "accepted"
-                    totals[kind] += 1
-                    grouped.setdefault(id(e), (e, []))[1].append(item)
-                    if args.verbose:
-                        body.append(f"[known] {item} -- {label(e)}")
-                        body += ["    " + l for l in lines]
-                else:
-                    body.append(f"[UNLISTED] {item}")
-                    body += ["    " + l for l in lines]
-            if not args.verbose:
-                for e, items in grouped.values():
-                    shown = ", ".join(items[:6]) + (f", ... ({len(items)} items)" if len(items) > 6 else "")
-                    body.append(f"[known] {shown} -- {label(e)}")
-            totals["known"] += n_known
-            totals["unlisted"] += len(diffs) - n_known
+            body, n_known = classify(known, sc.name, diffs, totals, args.verbose, max_items=6)
             print(f"=== {sc.name}: {len(diffs)} differences, {n_known} known, "
                   f"{len(diffs) - n_known} unlisted {timing}")
             print("\n".join(body))
@@ -459,27 +470,10 @@ def main():
                     nc_match += 1
                     print(f"=== {name}: match")
                     continue
-                body, grouped, n_known = [], {}, 0
-                for item, la, lb in diffs:
-                    lines = list(difflib.unified_diff(la, lb, f"cloud-init/{item}", f"nubo/{item}",
-                                                      lineterm="", n=2))
-                    e = known.match(name, item)
-                    if e:
-                        n_known += 1
-                        kind = "bug" if "bug" in e else "pending" if "pending" in e else "accepted"
-                        totals[kind] += 1
-                        grouped.setdefault(id(e), (e, []))[1].append(item)
-                        if args.verbose:
-                            body.append(f"[known] {item} -- {label(e)}")
-                            body += ["    " + l for l in lines]
-                    else:
-                        body.append(f"[UNLISTED] {item}")
-                        body += ["    " + l for l in lines]
-                if not args.verbose:
-                    for e, its in grouped.values():
-                        body.append(f"[known] {', '.join(its)} -- {label(e)}")
-                totals["known"] += n_known
-                totals["unlisted"] += len(diffs) - n_known
+                diffs = [(item, list(difflib.unified_diff(la, lb, f"cloud-init/{item}", f"nubo/{item}",
+                                                          lineterm="", n=2)))
+                         for item, la, lb in diffs]
+                body, n_known = classify(known, name, diffs, totals, args.verbose)
                 print(f"=== {name}: {len(diffs)} differences, {n_known} known, {len(diffs) - n_known} unlisted")
                 print("\n".join(body))
         except RuntimeError as e:
