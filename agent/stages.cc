@@ -84,6 +84,9 @@ bool Activated(const ModuleSpec& spec, const Value& merged) {
                      [&](std::string_view k) { return merged.contains(std::string(k)); });
 }
 
+// "<semaphore>.running": exists while the module runs (see RunOne).
+std::string RunningMarker(const std::string& sem) { return sem + ".running"; }
+
 // Semaphore file of a module run, as cloud-init's FileSemaphores names it.
 std::optional<std::string> SemaphorePath(const Paths& paths, const std::string& name, Frequency f) {
   std::string sem = "config_" + Canonical(name);
@@ -339,6 +342,16 @@ static Value MergeVendorConfigs(const Value& vendor2_cc, const Value& vendor_cc)
   return MergeManyDicts({vendor2_cc, vendor_cc});
 }
 
+// What "## template: jinja" parts render against: the instance data written
+// for this boot.
+std::optional<Value> Agent::JinjaData(const Paths& paths) {
+  auto text = sys_.ReadFile(paths.RunPath("instance-data-sensitive.json"));
+  if (!text) return std::nullopt;
+  Value parsed = Value::parse(*text, nullptr, false);
+  if (parsed.is_discarded()) return std::nullopt;
+  return parsed;
+}
+
 std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths& paths,
                                            const Value& base, std::vector<std::string>& errors) {
   Logger log = log_.Child("user-data");
@@ -360,12 +373,7 @@ std::pair<Value, Value> Agent::ConsumeData(const InstanceData& data, const Paths
       else log.Info("wrote script " + Quote(path));
     }
   };
-  // "## template: jinja" parts render against the instance data written for this boot.
-  std::optional<Value> jinja_data;
-  if (auto text = sys_.ReadFile(paths.RunPath("instance-data-sensitive.json")); text) {
-    Value parsed = Value::parse(*text, nullptr, false);
-    if (!parsed.is_discarded()) jinja_data = std::move(parsed);
-  }
+  std::optional<Value> jinja_data = JinjaData(paths);
   auto consume = [&](const std::string& raw, const std::string& source, bool vendor) {
     auto processed = ProcessUserData(raw, source, fetch, jinja_data ? &*jinja_data : nullptr);
     if (!processed) {
@@ -589,11 +597,7 @@ void Agent::PrepareInitModules(const InstanceData& data, const Paths& paths, con
   IncludeFetcher no_fetch = [](const std::string& url) -> Result<std::string> {
     return MakeError("init-local fetches no #include (" + url + ")");
   };
-  std::optional<Value> jinja_data;
-  if (auto text = sys_.ReadFile(paths.RunPath("instance-data-sensitive.json")); text) {
-    Value parsed = Value::parse(*text, nullptr, false);
-    if (!parsed.is_discarded()) jinja_data = std::move(parsed);
-  }
+  std::optional<Value> jinja_data = JinjaData(paths);
   auto predict = [&](const std::optional<std::string>& raw, const char* source) -> std::optional<Value> {
     if (!raw || raw->empty()) return Value(Value::object());
     auto p = ProcessUserData(*raw, source, no_fetch, jinja_data ? &*jinja_data : nullptr);
@@ -615,11 +619,12 @@ void Agent::PrepareInitModules(const InstanceData& data, const Paths& paths, con
     const ModuleSpec* spec = FindModule(e.name);
     if (spec == nullptr || spec->prepare == nullptr || !Activated(*spec, merged)) continue;
     std::string name(spec->name);
-    auto sem = SemaphorePath(paths, name, e.frequency.value_or(spec->frequency));
-    if (sem && sys_.Exists(*sem) && !sys_.Exists(*sem + ".running")) continue;
+    Frequency freq = e.frequency.value_or(spec->frequency);
+    auto sem = SemaphorePath(paths, name, freq);
+    if (sem && sys_.Exists(*sem) && !sys_.Exists(RunningMarker(*sem))) continue;
     Logger mlog = log_.Child(name);
-    ModuleContext ctx{name, merged, data, sys_, mlog, paths, e.frequency.value_or(spec->frequency),
-                      options_.dry_run, options_.console, NUBO_VERSION};
+    ModuleContext ctx{name, merged, data, sys_, mlog, paths, freq, options_.dry_run, options_.console,
+                      NUBO_VERSION};
     Status s = spec->prepare(ctx);
     if (!s.ok()) mlog.Debug("prepare failed, the module does it all when it runs: " + s.error().ToString());
   }
@@ -771,7 +776,7 @@ void Agent::RunOne(const ModuleSpec& spec, std::optional<Frequency> override_fre
   auto sem = SemaphorePath(paths, name, freq);
   // "<semaphore>.running" exists while the module runs: a module killed
   // part-way (power cut, OOM kill) left it behind and runs again, once.
-  std::string running = sem ? *sem + ".running" : "";
+  std::string running = sem ? RunningMarker(*sem) : "";
   if (sem && sys_.Exists(*sem)) {
     if (!sys_.Exists(running)) {
       mlog.Debug("already ran (freq=" + std::string(FrequencyName(freq)) + ")");

@@ -90,6 +90,7 @@ class Agent {
   void RunOne(const ModuleSpec& spec, std::optional<Frequency> override_freq, const Value& merged,
               const InstanceData& instance, const Paths& paths, SectionResult& result);
   Value ReadInstanceConfig(const Paths& paths, const std::string& name);
+  std::optional<Value> JinjaData(const Paths& paths);
   std::vector<Value> ExtraConfigs();
 
   System& sys_;
