@@ -36,7 +36,11 @@ class SshTest : public ::testing::Test {
     sys_.AddDir("/home/debian");
     sys_.set_running_hostname("host");  // the comment ExpectKeygen writes: root@host
   }
-  Status Run(const std::string& yaml) {
+  // The module's init half (kSpec.run) and its init-local half
+  // (kSpec.prepare), under `yaml` as the merged config.
+  Status Run(const std::string& yaml) { return Call(modules::ssh::kSpec.run, yaml); }
+  Status Prepare(const std::string& yaml) { return Call(modules::ssh::kSpec.prepare, yaml); }
+  Status Call(Status (*fn)(ModuleContext&), const std::string& yaml) {
     auto parsed = ParseYaml(yaml, "test");
     EXPECT_TRUE(parsed.ok()) << parsed.error().ToString();
     config_ = parsed.ok() ? *parsed : Value::object();
@@ -51,25 +55,7 @@ class SshTest : public ::testing::Test {
                       .dry_run = false,
                       .console = [this](std::string_view t) { console_ += t; },
                       .version = "test"};
-    return modules::ssh::kSpec.run(ctx);
-  }
-  // The module's init-local half, under the same config.
-  Status Prepare(const std::string& yaml) {
-    auto parsed = ParseYaml(yaml, "test");
-    EXPECT_TRUE(parsed.ok()) << parsed.error().ToString();
-    config_ = parsed.ok() ? *parsed : Value::object();
-    paths_.instance_id = "iid-1";
-    ModuleContext ctx{.name = "ssh",
-                      .config = config_,
-                      .instance = instance_,
-                      .sys = sys_,
-                      .log = log_,
-                      .paths = paths_,
-                      .frequency = Frequency::kPerInstance,
-                      .dry_run = false,
-                      .console = [this](std::string_view t) { console_ += t; },
-                      .version = "test"};
-    return modules::ssh::kSpec.prepare(ctx);
+    return fn(ctx);
   }
   // ssh-keygen for `type` into `keyfile`, as the FakeRunner runs it: it
   // writes both halves, with ssh-keygen's modes.
