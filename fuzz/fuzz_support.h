@@ -33,6 +33,8 @@ int Target_yaml(const uint8_t* data, size_t size);
 int Target_userdata(const uint8_t* data, size_t size);
 int Target_nocloud(const uint8_t* data, size_t size);
 int Target_cmdline(const uint8_t* data, size_t size);
+int Target_openstack(const uint8_t* data, size_t size);
+int Target_netcfg(const uint8_t* data, size_t size);
 
 inline std::string_view AsText(const uint8_t* data, size_t size) {
   return std::string_view(reinterpret_cast<const char*>(data), size);

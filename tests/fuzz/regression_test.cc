@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <glob.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -34,33 +36,52 @@ struct Case {
   Target target;
 };
 
-// Seed inputs, built from tests/fixtures the way scripts/fuzz builds the
-// seed corpus: every fixture file for yaml and userdata, each NoCloud
-// fixture directory as one input (files joined with "\n--8<--\n"), and
-// fuzz/seeds/<target>/.
+// Seed inputs, as scripts/fuzz seeds the corpus: the sources fuzz/corpus.txt
+// lists for the target ("tree DIR": every file; "join GLOB F1,F2...": each
+// matching directory's files joined with "\n--8<--\n"), fuzz/seeds/<target>/
+// and fuzz/regressions/<target>/.
 std::vector<std::string> Inputs(const std::string& name) {
   const fs::path src = NUBO_SOURCE_DIR;
   std::vector<std::string> out;
-  auto add_dir = [&](const fs::path& dir) {
+  auto add_tree = [&](const fs::path& dir) {
     if (!fs::is_directory(dir)) return;
     for (const auto& e : fs::recursive_directory_iterator(dir)) {
       if (e.is_regular_file()) out.push_back(Slurp(e.path()));
     }
   };
-  if (name == "yaml" || name == "userdata") add_dir(src / "tests/fixtures");
-  if (name == "nocloud") {
-    for (const auto& d : fs::directory_iterator(src / "tests/fixtures/nocloud")) {
-      std::string joined;
-      const char* files[] = {"meta-data", "user-data", "vendor-data", "network-config"};
-      for (int i = 0; i < 4; ++i) {
-        if (i) joined += "\n--8<--\n";
-        if (fs::exists(d.path() / files[i])) joined += Slurp(d.path() / files[i]);
+  auto add_joined = [&](const std::string& pattern, const std::string& files) {
+    std::vector<std::string> names;
+    std::stringstream fl(files);
+    for (std::string f; std::getline(fl, f, ',');) names.push_back(f);
+    glob_t g{};
+    if (glob((src / pattern).c_str(), GLOB_ONLYDIR, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) {
+        fs::path d = g.gl_pathv[i];
+        std::string joined;
+        bool any = false;
+        for (size_t k = 0; k < names.size(); ++k) {
+          if (k) joined += "\n--8<--\n";
+          if (fs::is_regular_file(d / names[k])) {
+            joined += Slurp(d / names[k]);
+            any = true;
+          }
+        }
+        if (any) out.push_back(joined);
       }
-      out.push_back(joined);
     }
+    globfree(&g);
+  };
+  std::ifstream manifest(src / "fuzz/corpus.txt");
+  for (std::string line; std::getline(manifest, line);) {
+    std::stringstream ls(line);
+    std::string target, kind, pattern, files;
+    ls >> target >> kind >> pattern >> files;
+    if (target.empty() || target[0] == '#' || target != name) continue;
+    if (kind == "tree") add_tree(src / pattern);
+    if (kind == "join") add_joined(pattern, files);
   }
-  add_dir(src / "fuzz/seeds" / name);
-  add_dir(src / "fuzz/regressions" / name);
+  add_tree(src / "fuzz/seeds" / name);
+  add_tree(src / "fuzz/regressions" / name);
   return out;
 }
 
@@ -79,7 +100,8 @@ TEST_P(FuzzRegressionTest, SeedsAndPastCrashesRunToTheEnd) {
 
 INSTANTIATE_TEST_SUITE_P(Targets, FuzzRegressionTest,
                          ::testing::Values(Case{"yaml", &Target_yaml}, Case{"userdata", &Target_userdata},
-                                           Case{"nocloud", &Target_nocloud}, Case{"cmdline", &Target_cmdline}),
+                                           Case{"nocloud", &Target_nocloud}, Case{"cmdline", &Target_cmdline},
+                                           Case{"openstack", &Target_openstack}, Case{"netcfg", &Target_netcfg}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
