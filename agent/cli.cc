@@ -13,10 +13,10 @@
 #include <functional>
 #include <iterator>
 #include <random>
-#include <thread>
 
 #include "agent/config.h"
 #include "agent/net/net_convert.h"
+#include "agent/output_tee.h"
 #include "agent/analyze.h"
 #include "agent/collect_logs.h"
 #include "agent/jinja.h"
@@ -151,55 +151,6 @@ class FileSink : public LogSink {
 
  private:
   int fd_;
-};
-
-// Copies everything written to stdout/stderr into the output log too, as
-// cloud-init's `output: {all: "| tee -a /var/log/cloud-init-output.log"}`.
-class OutputTee {
- public:
-  OutputTee(int log_fd) : log_fd_(log_fd) {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) return;
-    std::fflush(stdout);
-    std::fflush(stderr);
-    saved_out_ = dup(1);
-    saved_err_ = dup(2);
-    dup2(p[1], 1);
-    dup2(p[1], 2);
-    close(p[1]);
-    read_fd_ = p[0];
-    thread_ = std::thread([this] { Pump(); });
-  }
-  ~OutputTee() {
-    if (read_fd_ < 0) return;
-    std::fflush(stdout);
-    std::fflush(stderr);
-    dup2(saved_out_, 1);
-    dup2(saved_err_, 2);
-    thread_.join();
-    close(read_fd_);
-    close(saved_out_);
-    close(saved_err_);
-    close(log_fd_);
-  }
-
- private:
-  void Pump() {
-    char buf[8192];
-    while (true) {
-      ssize_t n = read(read_fd_, buf, sizeof(buf));
-      if (n <= 0) break;
-      ssize_t a = write(saved_out_, buf, static_cast<size_t>(n));
-      ssize_t b = write(log_fd_, buf, static_cast<size_t>(n));
-      (void)a;
-      (void)b;
-    }
-  }
-  int log_fd_;
-  int read_fd_ = -1;
-  int saved_out_ = -1;
-  int saved_err_ = -1;
-  std::thread thread_;
 };
 
 Result<Options> Parse(const std::vector<std::string>& args) {
