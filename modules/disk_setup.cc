@@ -33,6 +33,17 @@
 // (`fs_setup[1].filesystem: expected a string, got int`), the other entries
 // still being done. Only on the host's own root: with --root elsewhere
 // nothing is partitioned.
+//
+// Differences from 22.4, deliberate: config of the wrong type (which 22.4's
+// schema only warns about, then trips over or ignores) is a module error
+// naming the key; disk_setup's devices are done in key order (Value is a
+// sorted map; 22.4 keeps YAML order); `layout: remove` zeroes the first and
+// last MiB with dd, not from Python; the OpenStack name "swap" (22.4: blkid
+// TYPE=swap) is not looked up. 22.4's own quirks are kept: a numbered
+// partition is appended to the device name (/dev/loop0 + 1), a loop device
+// is "not a disk device" (lsblk TYPE=loop), `<path>.<N>` without an alias
+// is looked up as written, a string `extra_opts` is one argument per
+// character.
 
 #include <cmath>
 #include <map>
