@@ -75,6 +75,9 @@ extern const ModuleSpec kSpec;
 namespace resizefs {
 extern const ModuleSpec kSpec;
 }
+namespace disk_setup {
+extern const ModuleSpec kSpec;
+}
 namespace mounts {
 extern const ModuleSpec kSpec;
 }

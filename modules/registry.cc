@@ -14,6 +14,7 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::write_files::kSpec,
       &modules::growpart::kSpec,
       &modules::resizefs::kSpec,
+      &modules::disk_setup::kSpec,
       &modules::mounts::kSpec,
       &modules::set_hostname::kSpec,
       &modules::update_hostname::kSpec,

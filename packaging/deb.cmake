@@ -44,7 +44,9 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # option used (CURLOPT_PROTOCOLS_STR: curl 7.85).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd, libcurl4 (>= 7.85.0), libfdisk1 (>= 2.26.2), libblkid1 (>= 2.16), libssl3 (>= 3.0.0), libsystemd0 (>= 247)")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "openssh-server, sudo, isc-dhcp-client")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "xfsprogs")
+# disk_setup runs sfdisk (fdisk), sgdisk (gdisk) and partprobe (parted), as
+# cloud-init 22.4 does (its package depends on fdisk and gdisk).
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "xfsprogs, fdisk, gdisk, parted")
 set(CPACK_DEBIAN_PACKAGE_PROVIDES cloud-init)
 set(CPACK_DEBIAN_PACKAGE_CONFLICTS cloud-init)
 set(CPACK_DEBIAN_PACKAGE_REPLACES cloud-init)
