@@ -108,5 +108,8 @@ extern const ModuleSpec kSpec;
 namespace apt_pipelining {
 extern const ModuleSpec kSpec;
 }
+namespace ntp {
+extern const ModuleSpec kSpec;
+}
 
 }  // namespace nubo::modules
