@@ -111,5 +111,8 @@ extern const ModuleSpec kSpec;
 namespace ntp {
 extern const ModuleSpec kSpec;
 }
+namespace resolv_conf {
+extern const ModuleSpec kSpec;
+}
 
 }  // namespace nubo::modules

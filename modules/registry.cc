@@ -18,6 +18,7 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::set_hostname::kSpec,
       &modules::update_hostname::kSpec,
       &modules::update_etc_hosts::kSpec,
+      &modules::resolv_conf::kSpec,
       &modules::ca_certs::kSpec,
       &modules::rsyslog::kSpec,
       &modules::users_groups::kSpec,
