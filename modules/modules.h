@@ -114,5 +114,8 @@ extern const ModuleSpec kSpec;
 namespace resolv_conf {
 extern const ModuleSpec kSpec;
 }
+namespace keyboard {
+extern const ModuleSpec kSpec;
+}
 
 }  // namespace nubo::modules

@@ -23,6 +23,7 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::rsyslog::kSpec,
       &modules::users_groups::kSpec,
       &modules::ssh::kSpec,
+      &modules::keyboard::kSpec,
       &modules::locale::kSpec,
       &modules::set_passwords::kSpec,
       &modules::yum_add_repo::kSpec,
