@@ -117,5 +117,8 @@ extern const ModuleSpec kSpec;
 namespace keyboard {
 extern const ModuleSpec kSpec;
 }
+namespace phone_home {
+extern const ModuleSpec kSpec;
+}
 
 }  // namespace nubo::modules

@@ -41,6 +41,7 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::scripts_user::kSpec,
       &modules::ssh_authkey_fingerprints::kSpec,
       &modules::keys_to_console::kSpec,
+      &modules::phone_home::kSpec,
       &modules::final_message::kSpec,
       &modules::power_state_change::kSpec,
   };
