@@ -120,5 +120,8 @@ extern const ModuleSpec kSpec;
 namespace phone_home {
 extern const ModuleSpec kSpec;
 }
+namespace ssh_import_id {
+extern const ModuleSpec kSpec;
+}
 
 }  // namespace nubo::modules

@@ -23,6 +23,7 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::rsyslog::kSpec,
       &modules::users_groups::kSpec,
       &modules::ssh::kSpec,
+      &modules::ssh_import_id::kSpec,
       &modules::keyboard::kSpec,
       &modules::locale::kSpec,
       &modules::set_passwords::kSpec,
