@@ -123,5 +123,8 @@ extern const ModuleSpec kSpec;
 namespace ssh_import_id {
 extern const ModuleSpec kSpec;
 }
+namespace grub_dpkg {
+extern const ModuleSpec kSpec;
+}
 
 }  // namespace nubo::modules

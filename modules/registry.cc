@@ -28,6 +28,7 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::locale::kSpec,
       &modules::set_passwords::kSpec,
       &modules::yum_add_repo::kSpec,
+      &modules::grub_dpkg::kSpec,
       &modules::apt_pipelining::kSpec,
       &modules::ntp::kSpec,
       &modules::timezone::kSpec,
