@@ -111,5 +111,23 @@ extern const ModuleSpec kSpec;
 namespace apt_pipelining {
 extern const ModuleSpec kSpec;
 }
+namespace ntp {
+extern const ModuleSpec kSpec;
+}
+namespace resolv_conf {
+extern const ModuleSpec kSpec;
+}
+namespace keyboard {
+extern const ModuleSpec kSpec;
+}
+namespace phone_home {
+extern const ModuleSpec kSpec;
+}
+namespace ssh_import_id {
+extern const ModuleSpec kSpec;
+}
+namespace grub_dpkg {
+extern const ModuleSpec kSpec;
+}
 
 }  // namespace nubo::modules

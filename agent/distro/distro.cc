@@ -190,6 +190,12 @@ bool UsesSystemd(System& sys) {
 }
 
 std::optional<std::string> Which(System& sys, std::string_view name) {
+  if (!name.empty() && name[0] == '/') {
+    // A path is checked as it is (subp.which does not search PATH for it).
+    auto st = sys.Stat(std::string(name));
+    if (st && (st->is_symlink || (st->is_regular && (st->mode & 0111)))) return std::string(name);
+    return std::nullopt;
+  }
   for (const char* dir :
        {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
     std::string path = std::string(dir) + "/" + std::string(name);

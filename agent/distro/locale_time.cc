@@ -152,4 +152,23 @@ Status ApplyLocale(ModuleContext& ctx, const Distro& d, const std::string& local
   return Status::Ok();
 }
 
+Result<std::vector<Command>> KeymapCommands(System& sys, const Distro& d, const std::string& layout,
+                                            const std::string& model, const std::string& variant,
+                                            const std::string& options) {
+  if (!UsesSystemd(sys)) {
+    return MakeError("setting the keymap of distro " + Quote(d.name) +
+                     " without systemd is not implemented (as in cloud-init 22.4)");
+  }
+  std::vector<Command> out;
+  Command c;
+  c.argv = {"localectl", "set-x11-keymap", layout, model, variant, options};
+  out.push_back(c);
+  if (d->os_family == "debian") {
+    auto restart = ServiceCommand(sys, "restart", "console-setup");
+    if (!restart) return restart.error();
+    out.push_back(*restart);
+  }
+  return out;
+}
+
 }  // namespace nubo::distro

@@ -193,6 +193,13 @@ class CurlHttpSession final : public HttpSession {
     api_.curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t.err);
     api_.curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.spec.max_bytes));
     api_.curl_easy_setopt(c, CURLOPT_USERAGENT, "Cloud-Init/22.4.2 (nubo " NUBO_VERSION ")");
+    if (t.spec.post_form) {
+      // POST, Content-Type application/x-www-form-urlencoded (curl's default
+      // for POSTFIELDS); the body lives in t.spec for the whole transfer.
+      api_.curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                            static_cast<curl_off_t>(t.spec.post_form->size()));
+      api_.curl_easy_setopt(c, CURLOPT_POSTFIELDS, t.spec.post_form->data());
+    }
     api_.curl_multi_add_handle(multi_, c);
   }
 

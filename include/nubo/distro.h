@@ -83,7 +83,8 @@ bool PreferFqdn(const Value& config);
 bool UsesSystemd(System& sys);
 // subp.which inside the target root: the first of PATH's directories
 // (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin) holding
-// an executable `name`; nullopt when none does.
+// an executable `name`; nullopt when none does. An absolute path is
+// checked as it is.
 std::optional<std::string> Which(System& sys, std::string_view name);
 
 // --- packages ------------------------------------------------------------
@@ -149,6 +150,16 @@ std::string LocaleFile(System& sys, const Distro& d, const std::string& configfi
 Status ApplyLocale(ModuleContext& ctx, const Distro& d, const std::string& locale,
                    const std::string& out_file);
 
+// Distro.set_keymap: under systemd "localectl set-x11-keymap LAYOUT MODEL
+// VARIANT OPTIONS" (localed writes /etc/default/keyboard or
+// /etc/X11/xorg.conf.d/00-keyboard.conf); Debian then restarts
+// console-setup (ServiceCommand "restart"), as localectl does not apply the
+// console keymap at once. Without systemd an error, as 22.4's
+// NotImplementedError.
+Result<std::vector<Command>> KeymapCommands(System& sys, const Distro& d, const std::string& layout,
+                                            const std::string& model, const std::string& variant,
+                                            const std::string& options);
+
 // --- CA certificates --------------------------------------------------------
 
 // cc_ca_certs' per-distro paths. 22.4 keys them on the distro class name:
@@ -163,6 +174,36 @@ struct CaCertsPaths {
   bool debconf = true;        // remove_defaults also tells debconf (debian, ubuntu)
 };
 CaCertsPaths CaCerts(const Distro& d);
+
+// --- NTP (cc_ntp's client tables) ------------------------------------------
+
+// cc_ntp's NTP_CLIENT_CONFIG with DISTRO_CLIENT_CONFIG[d.name] laid over it
+// (22.4 keys the overrides on the distro name: centos and rhel get
+// chronyd/ntpd, debian and ubuntu /etc/chrony/chrony.conf, rocky none):
+// {"chrony": {"check_exe": "chronyd", "confpath": ..., "packages": [...],
+// "service_name": ..., "template_name": "chrony.conf.{distro}",
+// "template": null}, "ntp", "ntpdate", "openntpd", "systemd-timesyncd"}.
+Value NtpClientConfigs(const Distro& d);
+// Distro.preferred_ntp_clients: chrony, systemd-timesyncd, ntp, ntpdate
+// (alpine: chrony, ntp; opensuse/sles as 22.4 picks by version: the
+// default list).
+std::vector<std::string> PreferredNtpClients(const Distro& d);
+// generate_server_names: 0-3.<distro>.pool.ntp.org (sles uses opensuse's
+// pools, alpine and eurolinux the bare pool.ntp.org).
+std::vector<std::string> DefaultNtpNames(const Distro& d);
+// What write_ntp_config_template does with neither servers nor pools:
+// kPools (the default names as pools), kServers (alpine's busybox ntpd),
+// kNothing (cos: no file is written).
+enum class NtpDefault { kPools, kServers, kNothing };
+NtpDefault NtpDefaultFor(const Distro& d, std::string_view service_name);
+
+// Distro.resolve_conf_fn: /etc/resolv.conf; photon and mariner manage
+// /etc/systemd/resolved.conf instead.
+std::string ResolvConfFile(const Distro& d);
+
+// True when the family's package manager can be run here (apt-get, dnf or
+// yum found in the target), i.e. InstallPackages has a chance.
+bool CanInstallPackages(System& sys, const Distro& d);
 
 // --- files ------------------------------------------------------------------
 

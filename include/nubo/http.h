@@ -1,4 +1,5 @@
-// http.h — concurrent, bounded HTTP GETs, as datasources use them.
+// http.h — concurrent, bounded HTTP GETs, as datasources use them (and a
+// form POST, for phone_home).
 //
 //   auto http = sys.OpenHttpSession({.timeout_seconds = 10, .deadline_seconds = 30});
 //   http->Get({.url = base + "/openstack", .max_bytes = 64 << 10},
@@ -19,6 +20,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "nubo/result.h"
@@ -35,6 +37,9 @@ struct HttpGetSpec {
   size_t max_bytes = 1 << 20;  // 1 MiB: a JSON document
   int tries = 1;               // attempts, for 5xx and transport errors
   bool retry_server_errors = true;  // false: a 5xx answer is final
+  // When set, the request is a POST of this body, form-encoded
+  // (application/x-www-form-urlencoded), as phone_home sends.
+  std::optional<std::string> post_form;
 };
 
 struct HttpSessionOptions {

@@ -9,12 +9,13 @@ namespace nubo::agent {
 namespace {
 
 TEST(SchemaTest, ValidConfigHasNoErrors) {
-  auto r = CheckCloudConfig("#cloud-config\nruncmd: [ls]\nwrite_files: []\npackages: [vim]\nntp: {}\n", "f.yaml");
+  auto r = CheckCloudConfig(
+      "#cloud-config\nruncmd: [ls]\nwrite_files: []\npackages: [vim]\nntp: {}\npuppet: {}\n", "f.yaml");
   EXPECT_TRUE(r.errors.empty());
-  // ntp belongs to a cloud-init module nubo does not implement (packages,
-  // package_update_upgrade_install's, is implemented now).
+  // puppet belongs to a cloud-init module nubo does not implement (packages
+  // and ntp, package_update_upgrade_install's and ntp's, are implemented now).
   ASSERT_EQ(r.notes.size(), 1u);
-  EXPECT_EQ(r.notes[0].rfind("ntp: valid for cloud-init's 'ntp' module", 0), 0u) << r.notes[0];
+  EXPECT_EQ(r.notes[0].rfind("puppet: valid for cloud-init's 'puppet' module", 0), 0u) << r.notes[0];
 }
 
 TEST(SchemaTest, HeaderIsRequired) {
