@@ -145,16 +145,23 @@ Result<Value> ConstructInt(std::string_view text) {
   if (s.rfind("0x", 0) == 0) return PyInt(negative, s.substr(2), 16);
   if (!s.empty() && s[0] == '0') return PyInt(negative, s, 8);
   if (s.find(':') != std::string::npos) {  // sexagesimal: 1:30 == 90
+    // Python's ints have no bound: past int64 the value is kept as a float,
+    // as ParseIntBase does (a part over int64 is one already).
     int64_t value = 0;
+    double approx = 0;
+    bool exact = true;
     size_t start = 0;
     while (true) {
       size_t colon = s.find(':', start);
       auto part = PyInt(false, s.substr(start, colon == std::string::npos ? std::string::npos : colon - start), 10);
       if (!part) return part;
-      value = value * 60 + part->get<int64_t>();
+      approx = approx * 60 + part->get<double>();
+      exact = exact && part->is_number_integer() && !__builtin_mul_overflow(value, 60, &value) &&
+              !__builtin_add_overflow(value, part->get<int64_t>(), &value);
       if (colon == std::string::npos) break;
       start = colon + 1;
     }
+    if (!exact) return Value(negative ? -approx : approx);
     return Value(negative ? -value : value);
   }
   return PyInt(negative, s, 10);
