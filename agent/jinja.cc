@@ -1092,7 +1092,8 @@ class Renderer {
       }
       case Expr::Kind::kNeg:
       case Expr::Kind::kPos: {
-        const Value& v = Need(Eval(*e.args[0]));
+        JVal operand = Eval(*e.args[0]);  // a reference into Eval's temporary would dangle
+        const Value& v = Need(operand);
         if (!IsNumber(v)) Fail("bad operand type for unary " + std::string(e.kind == Expr::Kind::kNeg ? "-" : "+") + ": '" + PyTypeName(v) + "'");
         if (e.kind == Expr::Kind::kPos) return JVal::Of(IsIntLike(v) ? Value(AsInt(v)) : v);
         return JVal::Of(IsIntLike(v) ? Value(-AsInt(v)) : Value(-v.get<double>()));

@@ -145,16 +145,23 @@ Result<Value> ConstructInt(std::string_view text) {
   if (s.rfind("0x", 0) == 0) return PyInt(negative, s.substr(2), 16);
   if (!s.empty() && s[0] == '0') return PyInt(negative, s, 8);
   if (s.find(':') != std::string::npos) {  // sexagesimal: 1:30 == 90
+    // Python's ints have no bound: past int64 the value is kept as a float,
+    // as ParseIntBase does (a part over int64 is one already).
     int64_t value = 0;
+    double approx = 0;
+    bool exact = true;
     size_t start = 0;
     while (true) {
       size_t colon = s.find(':', start);
       auto part = PyInt(false, s.substr(start, colon == std::string::npos ? std::string::npos : colon - start), 10);
       if (!part) return part;
-      value = value * 60 + part->get<int64_t>();
+      approx = approx * 60 + part->get<double>();
+      exact = exact && part->is_number_integer() && !__builtin_mul_overflow(value, 60, &value) &&
+              !__builtin_add_overflow(value, part->get<int64_t>(), &value);
       if (colon == std::string::npos) break;
       start = colon + 1;
     }
+    if (!exact) return Value(negative ? -approx : approx);
     return Value(negative ? -value : value);
   }
   return PyInt(negative, s, 10);
@@ -409,142 +416,156 @@ class EventParser {
   }
 
   // Parses the node that starts at the current event; leaves the event
-  // after it loaded.
+  // after it loaded. Only the collections recurse, each through a small
+  // frame of its own: with the scalar's and alias's locals in one big
+  // switch, 1000 levels overflowed an 8 MB stack under ASan.
   Result<Value> ParseNode() {
     switch (event_.type) {
-      case YAML_ALIAS_EVENT: {
-        std::string name = Str(event_.data.alias.anchor);
-        auto it = anchors_.find(name);
-        if (it == anchors_.end()) return At(event_.start_mark, "found undefined alias '" + name + "'");
-        // An alias is a copy here (PyYAML shares it): count what it adds.
-        const Size& size = anchor_sizes_[name];
-        if (Status s = Count(size.nodes, size.bytes, event_.start_mark); !s.ok()) return s.error();
-        Value v = it->second;
-        if (Status s = Next(); !s.ok()) return s.error();
-        return v;
-      }
-      case YAML_SCALAR_EVENT: {
-        const auto& sc = event_.data.scalar;
-        std::string text(reinterpret_cast<const char*>(sc.value), sc.length);
-        std::string tag = Str(sc.tag);
-        std::string anchor = Str(sc.anchor);
-        if (Status s = Count(1, sc.length, event_.start_mark); !s.ok()) return s.error();
-        if (tag.empty() || tag == "!") {
-          // As PyYAML's parser: a plain scalar, or any scalar tagged "!", is
-          // resolved implicitly; other untagged ones are strings.
-          bool implicit = tag == "!" || (sc.plain_implicit && sc.style == YAML_PLAIN_SCALAR_STYLE);
-          tag = implicit ? ImplicitTag(text) : std::string(kTagPrefix) + "str";
-        }
-        auto constructed = ConstructScalar(tag, text);
-        if (!constructed) return At(event_.start_mark, constructed.error().message);
-        Value v = std::move(*constructed);
-        if (!anchor.empty()) {
-          anchors_[anchor] = v;
-          anchor_sizes_[anchor] = Size{1, sc.length};
-        }
-        if (Status s = Next(); !s.ok()) return s.error();
-        return v;
-      }
-      case YAML_SEQUENCE_START_EVENT: {
-        std::string anchor = Str(event_.data.sequence_start.anchor);
-        yaml_mark_t mark = event_.start_mark;
-        auto kind = SequenceKind(Str(event_.data.sequence_start.tag));
-        if (!kind) return At(mark, kind.error().message);
-        std::vector<yaml_mark_t> item_marks;
-        Value list = Value::array();
-        Size before = total_;
-        Nesting nesting(depth_);
-        if (Status s = Enter(); !s.ok()) return s.error();
-        if (Status s = Next(); !s.ok()) return s.error();
-        while (event_.type != YAML_SEQUENCE_END_EVENT) {
-          item_marks.push_back(event_.start_mark);
-          auto item = ParseNode();
-          if (!item) return item;
-          list.push_back(std::move(*item));
-        }
-        if (!kind->empty()) {  // !!omap, !!pairs: [key, value] pairs, in order
-          for (size_t i = 0; i < list.size(); ++i) {
-            Value& item = list[i];
-            std::string context = std::string("while constructing ") + (*kind == "omap" ? "an ordered map" : "pairs");
-            if (!item.is_object()) {
-              return At(item_marks[i], context + ", expected a mapping of length 1, but found " +
-                                           (item.is_array() ? "sequence" : "scalar"));
-            }
-            if (item.size() != 1) {
-              return At(item_marks[i], context + ", expected a single mapping item, but found " +
-                                           std::to_string(item.size()) + " items");
-            }
-            item = Value::array({item.begin().key(), item.begin().value()});
-          }
-        }
-        if (!anchor.empty()) {
-          anchors_[anchor] = list;
-          anchor_sizes_[anchor] = total_ - before;
-        }
-        if (Status s = Next(); !s.ok()) return s.error();
-        return list;
-      }
-      case YAML_MAPPING_START_EVENT: {
-        std::string anchor = Str(event_.data.mapping_start.anchor);
-        auto kind = MappingKind(Str(event_.data.mapping_start.tag));
-        if (!kind) return At(event_.start_mark, kind.error().message);
-        Value set_members = Value::array();  // !!set: its keys, in order
-        Value map = Value::object();
-        std::vector<Value> merges;  // "<<" sources, in order
-        Size before = total_;
-        Nesting nesting(depth_);
-        if (Status s = Enter(); !s.ok()) return s.error();
-        if (Status s = Next(); !s.ok()) return s.error();
-        while (event_.type != YAML_MAPPING_END_EVENT) {
-          bool is_merge = event_.type == YAML_SCALAR_EVENT && event_.data.scalar.plain_implicit &&
-                          event_.data.scalar.length == 2 &&
-                          std::string_view(reinterpret_cast<const char*>(event_.data.scalar.value), 2) == "<<";
-          yaml_mark_t key_mark = event_.start_mark;
-          // A "<<" key is the merge tag: no value of its own to construct.
-          Result<Value> key = is_merge ? Result<Value>(Value("<<")) : ParseNode();
-          if (!key) return key;
-          if (is_merge) {
-            if (Status s = Next(); !s.ok()) return s.error();
-          }
-          auto value = ParseNode();
-          if (!value) return value;
-          if (is_merge) {
-            if (value->is_object()) {
-              merges.push_back(std::move(*value));
-            } else if (value->is_array() &&
-                       std::all_of(value->begin(), value->end(), [](const Value& m) { return m.is_object(); })) {
-              for (auto& m : *value) merges.push_back(m);
-            } else {
-              return At(key_mark, "expected a mapping or list of mappings for merging, but found " +
-                                      TypeName(*value));
-            }
-            continue;
-          }
-          if (key->is_object() || key->is_array()) return At(key_mark, "found unhashable key");
-          if (*kind == "set" && std::find(set_members.begin(), set_members.end(), *key) == set_members.end()) {
-            set_members.push_back(*key);
-          }
-          std::string name = key->is_string() ? key->get<std::string>() : PyStr(*key);
-          map[name] = std::move(*value);  // a repeated key: the last one wins, as in PyYAML
-        }
-        // Keys of the mapping itself win over merged ones; among merged
-        // mappings the first one wins.
-        for (const Value& m : merges) {
-          for (auto it = m.begin(); it != m.end(); ++it) {
-            if (!map.contains(it.key())) map[it.key()] = it.value();
-          }
-        }
-        if (*kind == "set") map = std::move(set_members);  // a set is the list of its members
-        if (!anchor.empty()) {
-          anchors_[anchor] = map;
-          anchor_sizes_[anchor] = total_ - before;
-        }
-        if (Status s = Next(); !s.ok()) return s.error();
-        return map;
-      }
+      case YAML_ALIAS_EVENT:
+        return ParseAlias();
+      case YAML_SCALAR_EVENT:
+        return ParseScalar();
+      case YAML_SEQUENCE_START_EVENT:
+        return ParseSequence();
+      case YAML_MAPPING_START_EVENT:
+        return ParseMapping();
       default:
         return Unexpected();
     }
+  }
+
+  [[gnu::noinline]] Result<Value> ParseAlias() {
+    std::string name = Str(event_.data.alias.anchor);
+    auto it = anchors_.find(name);
+    if (it == anchors_.end()) return At(event_.start_mark, "found undefined alias '" + name + "'");
+    // An alias is a copy here (PyYAML shares it): count what it adds.
+    const Size& size = anchor_sizes_[name];
+    if (Status s = Count(size.nodes, size.bytes, event_.start_mark); !s.ok()) return s.error();
+    Value v = it->second;
+    if (Status s = Next(); !s.ok()) return s.error();
+    return v;
+  }
+
+  [[gnu::noinline]] Result<Value> ParseScalar() {
+    const auto& sc = event_.data.scalar;
+    std::string text(reinterpret_cast<const char*>(sc.value), sc.length);
+    std::string tag = Str(sc.tag);
+    std::string anchor = Str(sc.anchor);
+    if (Status s = Count(1, sc.length, event_.start_mark); !s.ok()) return s.error();
+    if (tag.empty() || tag == "!") {
+      // As PyYAML's parser: a plain scalar, or any scalar tagged "!", is
+      // resolved implicitly; other untagged ones are strings.
+      bool implicit = tag == "!" || (sc.plain_implicit && sc.style == YAML_PLAIN_SCALAR_STYLE);
+      tag = implicit ? ImplicitTag(text) : std::string(kTagPrefix) + "str";
+    }
+    auto constructed = ConstructScalar(tag, text);
+    if (!constructed) return At(event_.start_mark, constructed.error().message);
+    Value v = std::move(*constructed);
+    if (!anchor.empty()) {
+      anchors_[anchor] = v;
+      anchor_sizes_[anchor] = Size{1, sc.length};
+    }
+    if (Status s = Next(); !s.ok()) return s.error();
+    return v;
+  }
+
+  [[gnu::noinline]] Result<Value> ParseSequence() {
+    std::string anchor = Str(event_.data.sequence_start.anchor);
+    yaml_mark_t mark = event_.start_mark;
+    auto kind = SequenceKind(Str(event_.data.sequence_start.tag));
+    if (!kind) return At(mark, kind.error().message);
+    std::vector<yaml_mark_t> item_marks;
+    Value list = Value::array();
+    Size before = total_;
+    Nesting nesting(depth_);
+    if (Status s = Enter(); !s.ok()) return s.error();
+    if (Status s = Next(); !s.ok()) return s.error();
+    while (event_.type != YAML_SEQUENCE_END_EVENT) {
+      item_marks.push_back(event_.start_mark);
+      auto item = ParseNode();
+      if (!item) return item;
+      list.push_back(std::move(*item));
+    }
+    if (!kind->empty()) {  // !!omap, !!pairs: [key, value] pairs, in order
+      for (size_t i = 0; i < list.size(); ++i) {
+        Value& item = list[i];
+        std::string context = std::string("while constructing ") + (*kind == "omap" ? "an ordered map" : "pairs");
+        if (!item.is_object()) {
+          return At(item_marks[i], context + ", expected a mapping of length 1, but found " +
+                                       (item.is_array() ? "sequence" : "scalar"));
+        }
+        if (item.size() != 1) {
+          return At(item_marks[i], context + ", expected a single mapping item, but found " +
+                                       std::to_string(item.size()) + " items");
+        }
+        item = Value::array({item.begin().key(), item.begin().value()});
+      }
+    }
+    if (!anchor.empty()) {
+      anchors_[anchor] = list;
+      anchor_sizes_[anchor] = total_ - before;
+    }
+    if (Status s = Next(); !s.ok()) return s.error();
+    return list;
+  }
+
+  [[gnu::noinline]] Result<Value> ParseMapping() {
+    std::string anchor = Str(event_.data.mapping_start.anchor);
+    auto kind = MappingKind(Str(event_.data.mapping_start.tag));
+    if (!kind) return At(event_.start_mark, kind.error().message);
+    Value set_members = Value::array();  // !!set: its keys, in order
+    Value map = Value::object();
+    std::vector<Value> merges;  // "<<" sources, in order
+    Size before = total_;
+    Nesting nesting(depth_);
+    if (Status s = Enter(); !s.ok()) return s.error();
+    if (Status s = Next(); !s.ok()) return s.error();
+    while (event_.type != YAML_MAPPING_END_EVENT) {
+      bool is_merge = event_.type == YAML_SCALAR_EVENT && event_.data.scalar.plain_implicit &&
+                      event_.data.scalar.length == 2 &&
+                      std::string_view(reinterpret_cast<const char*>(event_.data.scalar.value), 2) == "<<";
+      yaml_mark_t key_mark = event_.start_mark;
+      // A "<<" key is the merge tag: no value of its own to construct.
+      Result<Value> key = is_merge ? Result<Value>(Value("<<")) : ParseNode();
+      if (!key) return key;
+      if (is_merge) {
+        if (Status s = Next(); !s.ok()) return s.error();
+      }
+      auto value = ParseNode();
+      if (!value) return value;
+      if (is_merge) {
+        if (value->is_object()) {
+          merges.push_back(std::move(*value));
+        } else if (value->is_array() &&
+                   std::all_of(value->begin(), value->end(), [](const Value& m) { return m.is_object(); })) {
+          for (auto& m : *value) merges.push_back(m);
+        } else {
+          return At(key_mark, "expected a mapping or list of mappings for merging, but found " +
+                                  TypeName(*value));
+        }
+        continue;
+      }
+      if (key->is_object() || key->is_array()) return At(key_mark, "found unhashable key");
+      if (*kind == "set" && std::find(set_members.begin(), set_members.end(), *key) == set_members.end()) {
+        set_members.push_back(*key);
+      }
+      std::string name = key->is_string() ? key->get<std::string>() : PyStr(*key);
+      map[name] = std::move(*value);  // a repeated key: the last one wins, as in PyYAML
+    }
+    // Keys of the mapping itself win over merged ones; among merged
+    // mappings the first one wins.
+    for (const Value& m : merges) {
+      for (auto it = m.begin(); it != m.end(); ++it) {
+        if (!map.contains(it.key())) map[it.key()] = it.value();
+      }
+    }
+    if (*kind == "set") map = std::move(set_members);  // a set is the list of its members
+    if (!anchor.empty()) {
+      anchors_[anchor] = map;
+      anchor_sizes_[anchor] = total_ - before;
+    }
+    if (Status s = Next(); !s.ok()) return s.error();
+    return map;
   }
 
   // Nodes and scalar bytes of the document as loaded, aliases expanded.

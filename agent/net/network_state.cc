@@ -212,13 +212,21 @@ bool NetworkState::HasDefaultRoute() const {
 }
 
 std::vector<std::string> NetworkState::SectionKeys(const std::string& section) const {
-  for (const auto& [name, keys] : section_order) {
-    if (name == section) return keys;
-  }
+  // The file order read from the YAML text where known, but only keys the
+  // loaded section has (the text's order is read apart from the loaded
+  // document, and can name keys it does not have: found by fuzz/netcfg),
+  // then any key the order missed.
   std::vector<std::string> out;
   const Value& s = Get(config, section);
-  if (s.is_object()) {
-    for (auto it = s.begin(); it != s.end(); ++it) out.push_back(it.key());
+  if (!s.is_object()) return out;
+  for (const auto& [name, keys] : section_order) {
+    if (name != section) continue;
+    for (const std::string& k : keys) {
+      if (s.contains(k) && std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+    }
+  }
+  for (auto it = s.begin(); it != s.end(); ++it) {
+    if (std::find(out.begin(), out.end(), it.key()) == out.end()) out.push_back(it.key());
   }
   return out;
 }

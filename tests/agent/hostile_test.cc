@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -24,6 +25,7 @@
 #include "agent/system/http.h"
 #include "modules/users_support.h"
 #include "nubo/limits.h"
+#include "support/loop_image.h"
 
 namespace nubo::agent {
 namespace {
@@ -50,6 +52,53 @@ cloud_init_modules: [write-files, users-groups, ssh]
 cloud_config_modules: [runcmd]
 cloud_final_modules: [scripts-user, final-message]
 )";
+
+bool KernelHas(const std::string& fstype) {
+  agent::RealSystem host("/");
+  auto fs = host.ReadHostFile("/proc/filesystems");
+  return fs.ok() && fs->find("\t" + fstype + "\n") != std::string::npos;
+}
+
+// A ShadowSystem that, once `real_device` is set, finds that one host block
+// device by its label with libblkid, as the agent does at boot (other
+// devices of the host are not this test's), and mounts it with mount(2).
+// A kernel without the filesystem (this CI's has no iso9660) gets the
+// image's files extracted by bsdtar instead: all but the mount syscall is
+// still real.
+class HostileSystem : public ShadowSystem {
+ public:
+  std::string real_device;
+  double extract_seconds = 0;  // the stand-in for mount(2), not the agent's time
+  Result<std::vector<BlockDevice>> FindFilesystems(const std::vector<std::string>& labels) override {
+    if (real_device.empty()) return ShadowSystem::FindFilesystems(labels);
+    auto all = RealSystem::FindFilesystems(labels);
+    if (!all) return all;
+    std::vector<BlockDevice> mine;
+    for (const auto& d : *all) {
+      if (d.devname == real_device) mine.push_back(d);
+    }
+    return mine;
+  }
+  Result<std::string> MountReadOnly(const BlockDevice& d) override {
+    if (real_device.empty()) return ShadowSystem::MountReadOnly(d);
+    if (KernelHas(d.fstype)) return RealSystem::MountReadOnly(d);
+    auto start = std::chrono::steady_clock::now();
+    extracted_ = std::make_unique<nubo::testing::TempDir>();
+    agent::RealSystem host("/");
+    auto r = host.Run({.argv = {"bsdtar", "-xf", d.devname, "-C", extracted_->path()}, .in_root = false});
+    extract_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!r || r->exit_code != 0) return MakeError("bsdtar could not extract " + d.devname);
+    return extracted_->path();
+  }
+  void Unmount(const std::string& dir) override {
+    if (real_device.empty()) return ShadowSystem::Unmount(dir);
+    if (extracted_ && dir == extracted_->path()) return extracted_.reset();
+    RealSystem::Unmount(dir);
+  }
+
+ private:
+  std::unique_ptr<nubo::testing::TempDir> extracted_;
+};
 
 class HostileTest : public ::testing::Test {
  protected:
@@ -95,7 +144,7 @@ class HostileTest : public ::testing::Test {
   }
 
   static constexpr const char* kSeed = "/var/lib/cloud/seed/nocloud/";
-  ShadowSystem sys_;
+  HostileSystem sys_;
   std::string out_;
   CapturingSink log_;
 };
@@ -340,6 +389,39 @@ TEST_F(HostileTest, SeedDirectoryWith10000FilesIsReadInBound) {
   }
   EXPECT_LT(Boot(), 20.0);
   ExpectBootDone();
+}
+
+TEST_F(HostileTest, CidataVolumeWith10000FilesIsReadInBound) {
+  // The seed on a real `cidata` filesystem (an ISO 9660 image made by
+  // genisoimage, on a read-only loop device) with 10,000 extra files beside
+  // meta-data and user-data: found by libblkid, mounted, read, unmounted,
+  // in bound.
+  if (auto why = nubo::testing::LoopImage::WhyUnavailable({"genisoimage", "bsdtar"})) GTEST_SKIP() << *why;
+  nubo::testing::TempDir work;
+  std::string img = work.path() + "/cidata.iso", src = work.path() + "/src";
+  std::filesystem::create_directory(src);
+  std::filesystem::copy_file(sys_.HostPath(kSeed + std::string("meta-data")), src + "/meta-data");
+  std::filesystem::remove(sys_.HostPath(kSeed + std::string("meta-data")));
+  std::ofstream(src + "/user-data") << "#cloud-config\nruncmd: [echo hi]\n";
+  for (int i = 0; i < 10000; ++i) std::ofstream(src + "/junk-" + std::to_string(i)) << "x";
+  agent::RealSystem host("/");
+  auto sh = [&](std::vector<std::string> argv) {
+    auto r = host.Run({.argv = argv, .in_root = false});
+    std::string what = argv[0] + ": " + (r ? r->err : r.error().ToString());
+    EXPECT_TRUE(r.ok() && r->exit_code == 0) << what;
+    return r.ok() && r->exit_code == 0 ? r->out.substr(0, r->out.find('\n')) : std::string();
+  };
+  sh({"genisoimage", "-quiet", "-o", img, "-V", "cidata", "-r", src});
+  std::string loop = sh({"losetup", "-f", "--show", "-r", img});
+  ASSERT_FALSE(loop.empty());
+  (void)host.Run({.argv = {"udevadm", "settle", "--timeout=5"}, .in_root = false});
+  sys_.real_device = loop;
+  double took = Boot() - sys_.extract_seconds;
+  (void)host.Run({.argv = {"losetup", "-d", loop}, .in_root = false});
+  EXPECT_LT(took, 20.0) << "bsdtar took " << sys_.extract_seconds << " s more";
+  ExpectBootDone();
+  EXPECT_THAT(sys_.Read("/run/cloud-init/status.json"), HasSubstr("[seed=" + loop + "]")) << log_.Dump();
+  EXPECT_TRUE(sys_.Has("/var/lib/cloud/instance/scripts/runcmd"));
 }
 
 // A server that sends its headers and then one byte a second, forever.

@@ -248,6 +248,8 @@ class MetadataServer:
         self.delay_ms = delay_ms
         self.requests = []
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)  # notified as each request is recorded
+        self._in_flight = 0
         self._counts = {}
         self._conns = {}
         self._next_conn = 0
@@ -298,6 +300,10 @@ class MetadataServer:
             except OSError:
                 pass
         self.httpd.server_close()
+        # A handler may still be between its last byte sent and its log line
+        # (the client has its answer and stopped us): wait for those lines.
+        with self._answered:
+            self._answered.wait_for(lambda: self._in_flight == 0, timeout=5)
         if self._log:
             self._log.close()
             self._log = None
@@ -329,6 +335,7 @@ class MetadataServer:
         record["t"] = round(time.monotonic() - self._t0, 4)
         with self._lock:
             self.requests.append(record)
+            self._in_flight += 1
         return record
 
     def _record(self, record):
@@ -337,6 +344,8 @@ class MetadataServer:
         with self._lock:
             if self._log:
                 self._log.write(json.dumps(record, sort_keys=True) + "\n")
+            self._in_flight -= 1
+            self._answered.notify_all()
 
 
 def main():
