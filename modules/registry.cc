@@ -26,6 +26,7 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::set_passwords::kSpec,
       &modules::yum_add_repo::kSpec,
       &modules::apt_pipelining::kSpec,
+      &modules::apt_configure::kSpec,
       &modules::timezone::kSpec,
       &modules::disable_ec2_metadata::kSpec,
       &modules::runcmd::kSpec,
