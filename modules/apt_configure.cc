@@ -31,7 +31,9 @@
 // keyserver and, when that fails, skipped with one warning instead of
 // failing the module; apt lists named after Ubuntu's default mirror are not
 // renamed; the deprecated v1/v2 keys (apt_sources, apt_proxy, ...) are not
-// converted; sources are processed in sorted name order.
+// converted; sources are processed in sorted name order; with
+// preserve_sources_list and no sources, lsb_release and dpkg are not run
+// (nothing uses the release or the mirrors).
 
 #include <algorithm>
 #include <regex>
@@ -450,6 +452,13 @@ Status ApplyAptConfig(ModuleContext& ctx, const Value& apt) {
   return write_or_remove(kConfigFile, conf.is_string() ? conf.get<std::string>() : "");
 }
 
+// 22.4 logs a failure to write (or remove) these files and goes on.
+void ApplyAptConfigOrWarn(ModuleContext& ctx, const Value& apt) {
+  if (Status s = ApplyAptConfig(ctx, apt); !s.ok()) {
+    ctx.log.Warning("Failed to apply proxy or apt config info: " + s.error().ToString());
+  }
+}
+
 // add_apt_sources, then update_package_sources.
 Status AddAptSources(ModuleContext& ctx, const distro::Distro& d, const Value& apt,
                      Value params) {
@@ -571,6 +580,14 @@ Status Run(ModuleContext& ctx) {
     }
   }
   const Value& cfg = apt.is_null() ? Value::object() : apt;
+  const Value& preserve = Get(cfg, "preserve_sources_list");
+  bool render = !cfg.contains("preserve_sources_list") || IsFalse(preserve);
+  if (!render && !cfg.contains("sources")) {
+    // Nothing uses the release or the mirrors: 22.4 still runs lsb_release
+    // and dpkg, and fails on an architecture it has no mirror for.
+    ApplyAptConfigOrWarn(ctx, cfg);
+    return Status::Ok();
+  }
   std::string release = Release(ctx);
   auto arch = DpkgArchitecture(ctx);
   if (!arch) return arch.error();
@@ -578,8 +595,7 @@ Status Run(ModuleContext& ctx) {
   if (!mirrors) return mirrors.error();
   ctx.log.Debug("Apt Mirror info: " + mirrors->dump());
 
-  const Value& preserve = Get(cfg, "preserve_sources_list");
-  if (!cfg.contains("preserve_sources_list") || IsFalse(preserve)) {
+  if (render) {
     for (const char* mtype : {"primary", "security"}) {
       const Value& list = Get(cfg, mtype);
       if (!list.is_array()) continue;
@@ -590,9 +606,7 @@ Status Run(ModuleContext& ctx) {
     }
     if (Status s = GenerateSourcesList(ctx, d, cfg, release, *mirrors); !s.ok()) return s;
   }
-  if (Status s = ApplyAptConfig(ctx, cfg); !s.ok()) {
-    ctx.log.Warning("Failed to apply proxy or apt config info: " + s.error().ToString());
-  }
+  ApplyAptConfigOrWarn(ctx, cfg);
   if (cfg.contains("sources")) {
     Value params = *mirrors;
     params["RELEASE"] = release;

@@ -117,11 +117,13 @@ TEST_F(AptConfigureTest, UbuntuDefaultMirrorsWithoutPackageMirrors) {
 }
 
 TEST_F(AptConfigureTest, PreservedSourcesListIsLeftAlone) {
-  h.sys.AddFile("/etc/apt/sources.list", "mine\n");
-  h.sys.AddFile("/etc/apt/apt.conf.d/90cloud-init-aptproxy", "old\n");
-  ASSERT_TRUE(h.RunYaml(Config("apt: {preserve_sources_list: true}\n")).ok());
-  EXPECT_EQ(h.sys.Read("/etc/apt/sources.list"), "mine\n");
-  EXPECT_FALSE(h.sys.Has("/etc/apt/apt.conf.d/90cloud-init-aptproxy"));  // not configured
+  ModuleHarness p(modules::apt_configure::kSpec);  // no lsb_release, no dpkg expected
+  p.sys.AddFile("/etc/apt/sources.list", "mine\n");
+  p.sys.AddFile("/etc/apt/apt.conf.d/90cloud-init-aptproxy", "old\n");
+  ASSERT_TRUE(p.RunYaml(Config("apt: {preserve_sources_list: true}\n")).ok());
+  EXPECT_EQ(p.sys.Read("/etc/apt/sources.list"), "mine\n");
+  EXPECT_FALSE(p.sys.Has("/etc/apt/apt.conf.d/90cloud-init-aptproxy"));  // not configured
+  EXPECT_THAT(p.sys.runner().argvs(), IsEmpty());
 }
 
 TEST_F(AptConfigureTest, Proxies) {
