@@ -31,6 +31,7 @@ const std::vector<const ModuleSpec*>& AllModules() {
       &modules::yum_add_repo::kSpec,
       &modules::grub_dpkg::kSpec,
       &modules::apt_pipelining::kSpec,
+      &modules::apt_configure::kSpec,
       &modules::ntp::kSpec,
       &modules::timezone::kSpec,
       &modules::disable_ec2_metadata::kSpec,

@@ -5,6 +5,7 @@ See tests/compat/README.md. Entry point is tests/compat/run, which installs the 
 dependencies and then runs this file.
 """
 import argparse
+import atexit
 import concurrent.futures
 import difflib
 import fcntl
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import yaml
@@ -84,7 +86,8 @@ class Scenario:
             with open(meta_path) as f:
                 self.meta = yaml.safe_load(f) or {}
         unknown = set(self.meta) - {"description", "files", "markers", "boots", "gzip_user_data",
-                                     "ignore_changes", "timeout", "seed_dir", "datasource", "dmi"}
+                                     "ignore_changes", "timeout", "seed_dir", "datasource", "dmi",
+                                     "local_repo"}
         if unknown:
             raise SystemExit(f"{meta_path}: unknown keys {sorted(unknown)}")
         # OpenStack scenarios (datasource: OpenStack or ConfigDrive): metadata/ is served on
@@ -100,6 +103,48 @@ class Scenario:
             self.config_drive = None
         if self.datasource and not (self.metadata_root or self.config_drive):
             raise SystemExit(f"{path}: datasource {self.datasource} needs metadata/ or config-drive/")
+        # tree/: files put into the target root as they are (modes kept); debs/<pkg>/: package
+        # trees built into a local apt repository at local_repo (see README, "Adding a scenario").
+        self.tree = os.path.join(path, "tree")
+        if not os.path.isdir(self.tree):
+            self.tree = None
+        self.debs = os.path.join(path, "debs")
+        if not os.path.isdir(self.debs):
+            self.debs = None
+        self._repo = None
+        self._repo_lock = threading.Lock()
+
+    def local_repo(self, workroot=None):
+        """Builds debs/* once per run (dpkg-deb, dpkg-scanpackages, a Release with SHA256) into a
+        flat repository directory; returns it, or None without debs/."""
+        if not self.debs:
+            return None
+        with self._repo_lock:
+            if self._repo:
+                return self._repo
+            out = tempfile.mkdtemp(prefix=f"{self.name}.repo.", dir=workroot)
+            atexit.register(shutil.rmtree, out, True)
+            repo, build = os.path.join(out, "repo"), os.path.join(out, "build")
+            os.mkdir(repo)
+            shutil.copytree(self.debs, build)
+            env = dict(os.environ, SOURCE_DATE_EPOCH="0")
+            for n in sorted(os.listdir(build)):
+                for dirpath, _, filenames in os.walk(os.path.join(build, n)):
+                    for f in filenames + [""]:
+                        os.utime(os.path.join(dirpath, f), (0, 0))
+                subprocess.run(["dpkg-deb", "--root-owner-group", "--build", os.path.join(build, n),
+                                repo], check=True, env=env, stdout=subprocess.DEVNULL)
+            packages = subprocess.run(["dpkg-scanpackages", "--multiversion", "."], cwd=repo,
+                                      check=True, env=env, capture_output=True).stdout
+            with open(os.path.join(repo, "Packages"), "wb") as f:
+                f.write(packages)
+            sha = hashlib.sha256(packages).hexdigest()
+            with open(os.path.join(repo, "Release"), "w") as f:
+                f.write(f"Origin: nubo-compat\nLabel: nubo-compat\nSuite: compat\n"
+                        f"Codename: compat\nDate: Thu, 01 Jan 1970 00:00:00 UTC\n"
+                        f"SHA256:\n {sha} {len(packages)} Packages\n")
+            self._repo = repo
+            return repo
 
     def openstack_trees(self, work):
         """Copies metadata/ and config-drive/ into WORK (symlinks resolved, so scenarios can
@@ -150,7 +195,7 @@ class Scenario:
                     found.update(HASH_RE.findall(f.read()))
         return sorted(found)
 
-    def prepare(self, prep, default_cfg):
+    def prepare(self, prep, default_cfg, workroot=None):
         """Fills PREP with what goes into the tree before the first boot (same for both agents)."""
         etc = os.path.join(prep, "etc/cloud")
         os.makedirs(os.path.join(etc, "cloud.cfg.d"))
@@ -185,6 +230,12 @@ class Scenario:
                 os.chmod(os.path.join(dirpath, n), 0o755)
             for n in filenames:
                 os.chmod(os.path.join(dirpath, n), 0o644)
+        repo = self.local_repo(workroot)
+        if repo:
+            dst = os.path.join(prep, self.meta.get("local_repo", "/srv/compat-repo").lstrip("/"))
+            shutil.copytree(repo, dst)
+        if self.tree:
+            shutil.copytree(self.tree, prep, symlinks=True, dirs_exist_ok=True)
 
 
 def load_scenarios(only):
@@ -211,7 +262,7 @@ def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False,
     for d in ("upper", "work", "merged", "prep", "out"):
         os.mkdir(os.path.join(work, d))
     prep = os.path.join(work, "prep")
-    scenario.prepare(prep, os.path.join(cache, "default-config"))
+    scenario.prepare(prep, os.path.join(cache, "default-config"), workroot)
     if agent == "nubo":
         os.makedirs(os.path.join(prep, "usr/bin"), exist_ok=True)
         shutil.copyfile(nubo, os.path.join(prep, "usr/bin/nubo"))
