@@ -42,7 +42,7 @@
 #include "modules/modules.h"
 #include "nubo/distro.h"
 #include "nubo/hostname.h"
-#include "nubo/template.h"
+#include "nubo/templater.h"
 #include "nubo/text.h"
 
 namespace nubo::modules::apt_configure {
@@ -358,7 +358,7 @@ Result<std::string> DisableSuites(const Value& disabled, const std::string& src,
   if (!disabled.is_array() || disabled.empty()) return src;
   std::string ret = src;
   for (const Value& s : disabled) {
-    auto suite = RenderTemplateString(MapKnownSuite(s.get<std::string>()), {{"RELEASE", release}});
+    auto suite = templater::Render(MapKnownSuite(s.get<std::string>()), {{"RELEASE", release}});
     if (!suite) return MakeError(suite.error().message, "apt.disable_suites");
     std::string out;
     size_t pos = 0;
@@ -413,7 +413,7 @@ Status GenerateSourcesList(ModuleContext& ctx, const distro::Distro& d, const Va
       return Status::Ok();
     }
   }
-  auto rendered = RenderTemplateString(tmpl, params);
+  auto rendered = templater::Render(tmpl, params);
   if (!rendered) return MakeError(rendered.error().message, "apt.sources_list");
   auto out = DisableSuites(Get(apt, "disable_suites"), *rendered, release);
   if (!out) return out.error();
@@ -488,7 +488,7 @@ Status AddAptSources(ModuleContext& ctx, const distro::Distro& d, const Value& a
       (void)AddAptKey(ctx, ent, filename, /*hardened=*/false, key);
     }
     if (!has_source) continue;
-    auto source = RenderTemplateString(src.get<std::string>(), params);
+    auto source = templater::Render(src.get<std::string>(), params);
     if (!source) return MakeError(source.error().message, key + ".source");
     if (!filename.starts_with("/")) filename = kSourcesListD + filename;
     if (!filename.ends_with(".list")) filename += ".list";

@@ -128,6 +128,7 @@ extern const ModuleSpec kSpec;
 }
 namespace grub_dpkg {
 extern const ModuleSpec kSpec;
+}
 namespace apt_configure {
 extern const ModuleSpec kSpec;
 // packaging/templates/sources.list.debian.tmpl, used without templates_dir's.

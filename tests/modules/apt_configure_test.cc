@@ -297,7 +297,7 @@ TEST_F(AptConfigureTest, BadConfigNamesTheKey) {
 TEST_F(AptConfigureTest, MissingTemplateVariableIsAnError) {
   Status s = h.RunYaml(Config("apt: {preserve_sources_list: true, sources: {a: {source: 'deb $NOPE x'}}}\n"));
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().ToString(), "apt.sources.a.source: no value for '$NOPE' in template");
+  EXPECT_EQ(s.error().ToString(), "apt.sources.a.source: template variable 'NOPE' is not defined");
 }
 
 }  // namespace
