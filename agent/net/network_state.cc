@@ -28,6 +28,7 @@ bool AllDigits(const std::string& s) {
 int MaskToPrefix(const std::string& mask, bool v6) {
   int max = v6 ? 128 : 32;
   if (AllDigits(mask)) {
+    if (mask.size() > 3) return -1;  // over 128, and past int for stoi (found by fuzz/netcfg)
     int p = std::stoi(mask);
     return p <= max ? p : -1;
   }
