@@ -53,12 +53,6 @@ cloud_config_modules: [runcmd]
 cloud_final_modules: [scripts-user, final-message]
 )";
 
-bool KernelHas(const std::string& fstype) {
-  agent::RealSystem host("/");
-  auto fs = host.ReadHostFile("/proc/filesystems");
-  return fs.ok() && fs->find("\t" + fstype + "\n") != std::string::npos;
-}
-
 // A ShadowSystem that, once `real_device` is set, finds that one host block
 // device by its label with libblkid, as the agent does at boot (other
 // devices of the host are not this test's), and mounts it with mount(2).
@@ -81,7 +75,7 @@ class HostileSystem : public ShadowSystem {
   }
   Result<std::string> MountReadOnly(const BlockDevice& d) override {
     if (real_device.empty()) return ShadowSystem::MountReadOnly(d);
-    if (KernelHas(d.fstype)) return RealSystem::MountReadOnly(d);
+    if (nubo::testing::KernelHasFilesystem(d.fstype)) return RealSystem::MountReadOnly(d);
     auto start = std::chrono::steady_clock::now();
     extracted_ = std::make_unique<nubo::testing::TempDir>();
     agent::RealSystem host("/");

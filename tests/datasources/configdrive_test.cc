@@ -57,12 +57,6 @@ TEST(ConfigDriveTreeTest, NoMetaDataIsNotADrive) {
   EXPECT_THAT(tree.error().message, HasSubstr("missing mandatory path '/dev/sr0/openstack/latest/meta_data.json'"));
 }
 
-bool KernelHas(const std::string& fstype) {
-  agent::RealSystem host("/");
-  auto fs = host.ReadHostFile("/proc/filesystems");
-  return fs.ok() && fs->find("\t" + fstype + "\n") != std::string::npos;
-}
-
 // TestSystem with the host's real block devices: libblkid finds them and,
 // where the kernel has the filesystem, mount(2) mounts them. A kernel
 // without iso9660 (this CI's sandbox has none) gets the ISO's files
@@ -75,7 +69,7 @@ class DeviceSystem : public TestSystem {
     return RealSystem::FindFilesystems(labels);
   }
   Result<std::string> MountReadOnly(const BlockDevice& d) override {
-    if (KernelHas(d.fstype)) return RealSystem::MountReadOnly(d);
+    if (nubo::testing::KernelHasFilesystem(d.fstype)) return RealSystem::MountReadOnly(d);
     extracted_ = std::make_unique<TempDir>();
     agent::RealSystem host("/");
     auto list = host.Run({.argv = {"isoinfo", "-R", "-f", "-i", d.devname}, .in_root = false});

@@ -25,6 +25,12 @@ bool HaveTool(const std::string& tool) {
 
 }  // namespace
 
+bool KernelHasFilesystem(const std::string& fstype) {
+  agent::RealSystem host("/");
+  auto fs = host.ReadHostFile("/proc/filesystems");
+  return fs.ok() && fs->find("\t" + fstype + "\n") != std::string::npos;
+}
+
 std::optional<std::string> LoopImage::WhyUnavailable(const std::vector<std::string>& tools) {
   if (geteuid() != 0) return "needs root to attach loop devices (CI runs it as root)";
   if (access("/dev/loop-control", R_OK | W_OK) != 0) return "no /dev/loop-control here";

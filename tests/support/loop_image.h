@@ -17,6 +17,11 @@
 
 namespace nubo::testing {
 
+// Whether the running kernel can mount `fstype` (/proc/filesystems): tests
+// of seed volumes mount them for real where it can, and extract them where
+// it cannot (this CI's kernel has no iso9660).
+bool KernelHasFilesystem(const std::string& fstype);
+
 class LoopImage {
  public:
   // Why loop-device tests cannot run here (not root, no loop devices, a
