@@ -911,10 +911,42 @@ class Handlers {
       return;
     }
     try {
-      out_.cloud_config = out_.cloud_config.patch(patch);
+      out_.cloud_config = ApplyPatch(out_.cloud_config, patch);
     } catch (const nlohmann::json::exception& e) {
       Warn(label + ": cannot apply cloud-config-jsonp patch: " + e.what() + ", skipping");
+    } catch (const std::invalid_argument& e) {
+      Warn(label + ": cannot apply cloud-config-jsonp patch: " + e.what() + ", skipping");
     }
+  }
+
+  // Value::patch, one operation at a time (RFC 6902 applies them in
+  // order): nlohmann asserts, an abort, on an "add" (or "copy", "move")
+  // below a string or a number, where jsonpatch raises JsonPatchConflict;
+  // that case is an error here. The document is changed only when every
+  // operation applies.
+  static Value ApplyPatch(const Value& doc, const Value& patch) {
+    if (!patch.is_array()) return doc.patch(patch);  // throws its parse_error
+    Value result = doc;
+    for (const Value& op : patch) {
+      if (op.is_object() && op.contains("op") && op["op"].is_string() && op.contains("path") &&
+          op["path"].is_string()) {
+        const std::string& name = op["op"].get_ref<const std::string&>();
+        Value::json_pointer ptr(op["path"].get<std::string>());
+        if ((name == "add" || name == "copy" || name == "move") && !ptr.empty()) {
+          Value::json_pointer parent = ptr.parent_pointer();
+          if (result.contains(parent)) {
+            const Value& p = result.at(parent);
+            if (!p.is_object() && !p.is_array()) {
+              throw std::invalid_argument("cannot " + name + " at '" + ptr.to_string() + "': '" +
+                                          parent.to_string() + "' is a " + p.type_name() +
+                                          ", not an object or array");
+            }
+          }
+        }
+      }
+      result = result.patch(Value::array({op}));
+    }
+    return result;
   }
 
   void AddScript(std::vector<ScriptPart>& list, std::string filename, std::string content,

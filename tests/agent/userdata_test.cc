@@ -314,6 +314,17 @@ const InlineCase kInlineCases[] = {
      R"j({"a":1})j",
      {},
      {}},
+    // Found by fuzz/userdata: nlohmann's patch aborts on an add below a
+    // string; jsonpatch raises a conflict, the part is skipped.
+    {"CloudConfigJsonpAddBelowAString",
+     Mime({{"Content-Type: text/cloud-config", "#cloud-config\nruncmd: x\n"},
+           {"Content-Type: text/cloud-config-jsonp",
+            "#cloud-config-jsonp\n[{\"op\": \"add\", \"path\": \"/a\", \"value\": 1},"
+            " {\"op\": \"add\", \"path\": \"/runcmd/-\", \"value\": \"b\"}]\n"}}),
+     R"j({"runcmd":"x"})j",
+     {},
+     {"user-data part 'part-002': cannot apply cloud-config-jsonp patch: cannot add at "
+      "'/runcmd/-': '/runcmd' is a string, not an object or array, skipping"}},
     {"CloudConfigJsonpBad",
      "#cloud-config-jsonp\n{not json\n",
      "{}",
