@@ -314,32 +314,6 @@ std::string TemplatesDir(const Value& config) {
   return d;
 }
 
-std::string_view BuiltinHostsTemplate() {
-  // Keep equal to packaging/templates/hosts.debian.tmpl (a test checks).
-  static constexpr char kTemplate[] = R"(## template:jinja
-{#
-nubo's template for /etc/hosts on Debian and its derivatives. nubo renders
-it on every boot when the cloud config sets manage_etc_hosts: true.
--#}
-# Written by cloud-init (nubo) on every boot because the cloud config sets
-# 'manage_etc_hosts: true': edits made here do not survive a reboot.
-# To change this file for good, either
-#   - edit the template /etc/cloud/templates/hosts.debian.tmpl, or
-#   - set 'manage_etc_hosts' to false (or to 'localhost') in
-#     /etc/cloud/cloud.cfg or in the instance's user-data.
-#
-{# hostname and fqdn come from the cloud config or the datasource -#}
-127.0.1.1 {{fqdn}} {{hostname}}
-127.0.0.1 localhost
-
-# IPv6 loopback and multicast names
-::1 localhost ip6-localhost ip6-loopback
-ff02::1 ip6-allnodes
-ff02::2 ip6-allrouters
-)";
-  return kTemplate;
-}
-
 std::string RenderHostsTemplate(std::string_view tmpl, const std::string& hostname,
                                 const std::string& fqdn) {
   std::string_view body = tmpl;

@@ -10,10 +10,6 @@
 #include "nubo/text.h"
 
 namespace nubo {
-namespace templates {
-std::string_view Builtin(std::string_view name);  // agent/builtin_templates.cc
-}  // namespace templates
-
 namespace templater {
 
 namespace {
@@ -52,7 +48,7 @@ std::optional<Template> Load(System& sys, const Value& config, std::string_view 
   if (auto st = sys.Stat(path); st && st->is_regular) {
     if (auto text = sys.ReadFile(path)) return Template{path, *text};
   }
-  std::string_view builtin = templates::Builtin(name);
+  std::string_view builtin = Builtin(name);
   if (builtin.empty()) return std::nullopt;
   return Template{"", std::string(builtin)};
 }

@@ -62,26 +62,6 @@ const Value kNull;
 
 }  // namespace
 
-// The template nubo ships (packaging/templates/sources.list.debian.tmpl; a
-// test checks they are equal), for a system without templates_dir's file.
-std::string_view BuiltinSourcesListTemplate() {
-  static constexpr char kTemplate[] = R"(## template:jinja
-## /etc/apt/sources.list, rendered by cloud-init (nubo) on an instance's first
-## boot from /etc/cloud/templates/sources.list.debian.tmpl. To keep a file of
-## your own, set 'apt: {preserve_sources_list: true}' in /etc/cloud/cloud.cfg
-## or in user-data, or add sources in /etc/apt/sources.list.d/.
-deb {{mirror}} {{codename}} main
-deb-src {{mirror}} {{codename}} main
-deb {{security}} {{codename}}{% if codename in ('buster', 'stretch') %}/updates{% else %}-security{% endif %} main
-deb-src {{security}} {{codename}}{% if codename in ('buster', 'stretch') %}/updates{% else %}-security{% endif %} main
-deb {{mirror}} {{codename}}-updates main
-deb-src {{mirror}} {{codename}}-updates main
-deb {{mirror}} {{codename}}-backports main
-deb-src {{mirror}} {{codename}}-backports main
-)";
-  return kTemplate;
-}
-
 namespace {
 
 // --- validation: every key 22.4's schema types, checked before any effect.
@@ -407,7 +387,7 @@ Status GenerateSourcesList(ModuleContext& ctx, const distro::Distro& d, const Va
       tmpl = *text;
     } else if (d->os_family == "debian") {
       ctx.log.Info("No template in " + Quote(dir) + ", using nubo's built-in Debian one");
-      tmpl = BuiltinSourcesListTemplate();
+      tmpl = templater::Builtin("sources.list.debian");
     } else {
       ctx.log.Warning("No template found, not rendering /etc/apt/sources.list");
       return Status::Ok();

@@ -131,8 +131,6 @@ extern const ModuleSpec kSpec;
 }
 namespace apt_configure {
 extern const ModuleSpec kSpec;
-// packaging/templates/sources.list.debian.tmpl, used without templates_dir's.
-std::string_view BuiltinSourcesListTemplate();
 }
 
 }  // namespace nubo::modules

@@ -14,6 +14,7 @@
 
 #include "modules/modules.h"
 #include "nubo/hostname.h"
+#include "nubo/templater.h"
 
 namespace nubo::modules::update_etc_hosts {
 
@@ -60,7 +61,7 @@ Status Run(ModuleContext& ctx) {
     if (auto text = ctx.sys.ReadFile(tpl_fn)) {
       tmpl = *text;
     } else {
-      tmpl = std::string(BuiltinHostsTemplate());
+      tmpl = std::string(templater::Builtin("hosts.debian"));
       source = "nubo's built-in template (" + tpl_fn + " is absent)";
     }
     std::string content = RenderHostsTemplate(tmpl, names->hostname, names->fqdn);

@@ -79,9 +79,6 @@ std::string OsFamily(const Value& config);
 std::string LocalhostIp(const std::string& os_family);
 // system_info.paths.templates_dir, default /etc/cloud/templates.
 std::string TemplatesDir(const Value& config);
-// The hosts template nubo ships (packaging/templates/hosts.debian.tmpl),
-// compiled in for when the file is absent.
-std::string_view BuiltinHostsTemplate();
 // Renders the subset of Jinja the hosts templates use: an optional first
 // line "## template:jinja", {# comments #} ("-#}" also eats the newline),
 // and {{hostname}} / {{fqdn}}.

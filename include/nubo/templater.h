@@ -7,11 +7,13 @@
 //   auto text = templater::Render(t->text, params);   // jinja or basic
 //
 // Load looks in system_info.paths.templates_dir (default
-// /etc/cloud/templates) for NAME.tmpl, then falls back to the copy of
-// 22.4.2's template compiled into nubo (chrony.conf.{debian,ubuntu,rhel,
-// centos,fedora}, ntp.conf.{debian,ubuntu,rhel,fedora}, timesyncd.conf,
-// resolv.conf, systemd.resolved.conf), since nubo's package ships only the
-// hosts templates.
+// /etc/cloud/templates) for NAME.tmpl, then falls back to nubo's own
+// template of that name compiled in (Builtin). Those are the files in
+// packaging/templates/ (hosts.*, sources.list.debian, chrony.conf.{debian,
+// ubuntu,rhel,centos,fedora}, ntp.conf.{debian,ubuntu,rhel,fedora},
+// timesyncd.conf, resolv.conf, systemd.resolved.conf), written for nubo:
+// the directives they render are those of cloud-init 22.4.2's templates,
+// the comments are nubo's (tests/compat/known-differences.yaml).
 #pragma once
 
 #include <optional>
@@ -30,6 +32,10 @@ struct Template {
 };
 
 std::optional<Template> Load(System& sys, const Value& config, std::string_view name);
+
+// The text of packaging/templates/NAME.tmpl as built into nubo
+// (cmake/embed_templates.cmake), or "" if there is no such template.
+std::string_view Builtin(std::string_view name);
 
 // detect_template + renderer: a first line "## template:jinja" renders the
 // rest with nubo's Jinja engine (trim_blocks, undefined variables as

@@ -4,9 +4,6 @@
 // add-apt-repository, keyid without network, conf and proxy files,
 // debconf_selections, and bad config naming the key.
 
-#include <fstream>
-#include <sstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -262,10 +259,6 @@ TEST_F(AptConfigureTest, BuiltinTemplateWithoutTemplatesDir) {
                      "bookworm-updates main\n"),
             std::string::npos)
       << out;
-  std::ifstream in(std::string(NUBO_SOURCE_DIR) + "/packaging/templates/sources.list.debian.tmpl");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_EQ(modules::apt_configure::BuiltinSourcesListTemplate(), ss.str());
 }
 
 TEST_F(AptConfigureTest, BadConfigNamesTheKey) {

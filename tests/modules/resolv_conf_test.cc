@@ -1,4 +1,4 @@
-// resolv_conf: 22.4's template output for every key, flags from boolean
+// resolv_conf: the rendered file for every key, flags from boolean
 // options, photon's resolved.conf, the skips, errors naming the key.
 
 #include <gmock/gmock.h>
@@ -13,12 +13,11 @@ namespace {
 using ::testing::IsEmpty;
 using nubo::testing::ModuleHarness;
 
+// nubo's own header (packaging/templates/resolv.conf.tmpl); the settings
+// are those of 22.4.2's template.
 constexpr char kHeader[] =
-    "# Your system has been configured with 'manage-resolv-conf' set to true.\n"
-    "# As a result, cloud-init has written this file with configuration data\n"
-    "# that it has been provided. Cloud-init, by default, will write this file\n"
-    "# a single time (PER_ONCE).\n"
-    "#\n";
+    "# Written once by cloud-init (nubo) because the cloud config sets\n"
+    "# 'manage_resolv_conf: true', from its 'resolv_conf' section.\n";
 
 TEST(ResolvConfTest, Spec) {
   const auto& spec = modules::resolv_conf::kSpec;
@@ -38,10 +37,10 @@ TEST(ResolvConfTest, EveryKey) {
   ASSERT_TRUE(s.ok()) << s.error().ToString();
   EXPECT_EQ(h.sys.Read("/etc/resolv.conf"),
             std::string(kHeader) +
-                "nameserver 8.8.8.8\nnameserver 8.8.4.4\n\n"
-                "search foo.example.com bar.example.com \n"
-                "domain example.com\n\n"
-                "sortlist 10.0.0.1/255 10.0.0.2 \n"
+                "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
+                "search foo.example.com bar.example.com\n"
+                "domain example.com\n"
+                "sortlist 10.0.0.1/255 10.0.0.2\n"
                 "options rotate timeout:1\n");
   EXPECT_EQ(h.sys.ModeOf("/etc/resolv.conf"), 0644u);
 }
@@ -49,7 +48,7 @@ TEST(ResolvConfTest, EveryKey) {
 TEST(ResolvConfTest, NameserversOnly) {
   ModuleHarness h(modules::resolv_conf::kSpec);
   ASSERT_TRUE(h.RunYaml("manage_resolv_conf: true\nresolv_conf: {nameservers: [10.0.0.2]}\n").ok());
-  EXPECT_EQ(h.sys.Read("/etc/resolv.conf"), std::string(kHeader) + "nameserver 10.0.0.2\n\n\n");
+  EXPECT_EQ(h.sys.Read("/etc/resolv.conf"), std::string(kHeader) + "nameserver 10.0.0.2\n\n");
 }
 
 TEST(ResolvConfTest, PhotonWritesResolvedConf) {
@@ -58,7 +57,7 @@ TEST(ResolvConfTest, PhotonWritesResolvedConf) {
                         "resolv_conf: {nameservers: [1.1.1.1, 9.9.9.9], searchdomains: [a.b]}\n")
                   .ok());
   EXPECT_EQ(h.sys.Read("/etc/systemd/resolved.conf"),
-            std::string(kHeader) + "[Resolve]\nLLMNR=false\nDNS=1.1.1.1 9.9.9.9 \nDomains=a.b \n");
+            std::string(kHeader) + "[Resolve]\nLLMNR=false\nDNS=1.1.1.1 9.9.9.9\nDomains=a.b\n");
   EXPECT_FALSE(h.sys.Has("/etc/resolv.conf"));
 }
 

@@ -87,7 +87,7 @@ class Scenario:
                 self.meta = yaml.safe_load(f) or {}
         unknown = set(self.meta) - {"description", "files", "markers", "boots", "gzip_user_data",
                                      "ignore_changes", "timeout", "seed_dir", "datasource", "dmi",
-                                     "local_repo"}
+                                     "local_repo", "settings"}
         if unknown:
             raise SystemExit(f"{meta_path}: unknown keys {sorted(unknown)}")
         # OpenStack scenarios (datasource: OpenStack or ConfigDrive): metadata/ is served on
@@ -279,6 +279,7 @@ def run_agent(agent, tree, scenario, cache, nubo, workroot, timeout, copy=False,
         "clear": ["/etc/cloud/cloud.cfg", "/etc/cloud/cloud.cfg.d"],
         "dump": {"files": scenario.meta.get("files", []),
                  "markers": scenario.meta.get("markers", []),
+                 "settings": scenario.meta.get("settings", []),
                  "ignore_changes": scenario.meta.get("ignore_changes", []) +
                  ["/usr/bin/" + a for a in NUBO_ALIASES],
                  "given_hashes": scenario.given_hashes()},

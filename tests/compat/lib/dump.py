@@ -268,6 +268,20 @@ def dump_state(root, lower, upper, stages, kernel_hostname, spec):
             d[f"file:{p}"] = file_item(root, p, names)
             listed.add(p)
 
+    # A file rendered from a template whose comments are each agent's own wording (nubo's
+    # packaging/templates/): its settings, the lines that are neither blank nor comments, with
+    # runs of blanks made one, so a known difference can accept the file:PATH item (the
+    # comments) while these must still match.
+    for pat in spec.get("settings", []):
+        for p in glob_paths(root, pat):
+            full = root + p
+            if not os.path.isfile(full) or os.path.islink(full):
+                d[f"settings:{p}"] = ["<absent>"]
+                continue
+            lines = [" ".join((l[2:] if l.startswith("| ") else l).split())
+                     for l in content_lines(full)]
+            d[f"settings:{p}"] = [l for l in lines if l and not l.startswith("#")]
+
     markers = [str(m) for m in spec.get("markers", [])]
     if markers:
         lines = []
