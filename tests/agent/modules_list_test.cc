@@ -1,20 +1,13 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "agent/cli.h"
 #include "support/test_system.h"
+#include "support/files.h"
+
+using nubo::testing::ReadSourceFile;
 
 namespace nubo::agent {
 namespace {
-
-std::string ReadSourceFile(const std::string& rel) {
-  std::ifstream in(std::string(NUBO_SOURCE_DIR) + "/" + rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // `modules --list` over the shipped cloud.cfg: the order and frequencies a
 // packaged image runs, checked against a golden file.

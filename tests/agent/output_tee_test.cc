@@ -18,16 +18,12 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include "support/files.h"
+
+using nubo::testing::ReadHostFile;
 
 namespace nubo::agent {
 namespace {
-
-std::string Slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // fds 1 and 2 pointed at a "console" file for the test's length, and an
 // output log: what a stage under systemd has (the journal, and
@@ -60,8 +56,8 @@ class OutputTeeTest : public ::testing::Test {
     (void)std::system(cmd.c_str());
   }
   int OpenLog() { return open((dir_ + "/output.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640); }
-  std::string Console() { return Slurp(dir_ + "/console"); }
-  std::string Log() { return Slurp(dir_ + "/output.log"); }
+  std::string Console() { return ReadHostFile(dir_ + "/console"); }
+  std::string Log() { return ReadHostFile(dir_ + "/output.log"); }
 
   std::string dir_;
   int saved_out_ = -1, saved_err_ = -1;

@@ -15,12 +15,13 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "agent/cli.h"
 #include "modules/users_support.h"
 #include "nubo/value.h"
+#include "support/files.h"
+
+using nubo::testing::ReadHostFile;
 
 namespace nubo::agent {
 namespace {
@@ -75,13 +76,6 @@ ssh_keys:
     -----END OPENSSH PRIVATE KEY-----
   rsa_public: ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCpublicpart host
 )";
-}
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // Readable by "other", down the whole path from the root.
@@ -168,7 +162,7 @@ TEST_P(SecretsTest, NoSecretInLogsConsoleOrWorldReadableState) {
       // The seed is the test's input, as the image or the operator made it.
       if (e.path().string().find("/var/lib/cloud/seed/") != std::string::npos) continue;
       ++checked;
-      std::string text = Slurp(e.path());
+      std::string text = ReadHostFile(e.path());
       for (const auto& s : secrets) {
         EXPECT_THAT(text, Not(HasSubstr(s))) << e.path() << " is world-readable and holds a secret";
       }

@@ -5,14 +5,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "agent/cli.h"
 #include "nubo/value.h"
 #include "agent/system/http.h"
 #include "support/http_server.h"
 #include "support/test_system.h"
+#include "support/files.h"
+
+using nubo::testing::ReadSourceFile;
 
 namespace nubo::agent {
 namespace {
@@ -21,13 +21,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using nubo::testing::TestSystem;
 using nubo::Value;
-
-std::string ReadSourceFile(const std::string& rel) {
-  std::ifstream in(std::string(NUBO_SOURCE_DIR) + "/" + rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const char kCloudCfg[] = R"(datasource_list: [NoCloud, None]
 cloud_init_modules: [migrator, bootcmd, write-files, users-groups, ssh]

@@ -16,6 +16,9 @@
 #include "nubo/log.h"
 #include "support/http_server.h"
 #include "support/test_system.h"
+#include "support/files.h"
+
+using nubo::testing::ReadHostFile;
 
 namespace nubo::datasources::nocloud {
 namespace {
@@ -28,13 +31,6 @@ using ::testing::StartsWith;
 const std::string kFixtures = std::string(NUBO_SOURCE_DIR) + "/tests/fixtures/nocloud/";
 const std::string kSeed = "/var/lib/cloud/seed/nocloud";
 const std::string kSeedNet = "/var/lib/cloud/seed/nocloud-net";
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class NoCloudTest : public ::testing::Test {
  protected:
@@ -94,7 +90,7 @@ TEST_F(NoCloudTest, ParsesBasicSeed) {
   EXPECT_THAT(d->public_keys,
               ElementsAre("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBasicKeyOne alice@laptop",
                           "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABBasicKeyTwo bob@desk"));
-  EXPECT_EQ(d->user_data, Slurp(kFixtures + "basic/user-data"));
+  EXPECT_EQ(d->user_data, ReadHostFile(kFixtures + "basic/user-data"));
   EXPECT_FALSE(d->vendor_data.has_value());
   EXPECT_FALSE(d->network_config.has_value());
   // Defaults are merged into the meta-data, as cloud-init keeps them.
@@ -109,12 +105,12 @@ TEST_F(NoCloudTest, ParsesFullSeedWithBinaryUserData) {
   EXPECT_EQ(d->dsmode, "local");
   EXPECT_EQ(d->description, "DataSourceNoCloud [seed=/var/lib/cloud/seed/nocloud][dsmode=local]");
   // gzip bytes, untouched.
-  std::string raw = Slurp(kFixtures + "full/user-data");
+  std::string raw = ReadHostFile(kFixtures + "full/user-data");
   ASSERT_GE(raw.size(), 2u);
   EXPECT_EQ(raw.substr(0, 2), "\x1f\x8b");
   EXPECT_EQ(d->user_data, raw);
-  EXPECT_EQ(d->vendor_data, Slurp(kFixtures + "full/vendor-data"));
-  EXPECT_EQ(d->network_config, Slurp(kFixtures + "full/network-config"));
+  EXPECT_EQ(d->vendor_data, ReadHostFile(kFixtures + "full/vendor-data"));
+  EXPECT_EQ(d->network_config, ReadHostFile(kFixtures + "full/network-config"));
   EXPECT_EQ(d->meta_data["network-interfaces"], "auto eth0\niface eth0 inet dhcp\n");
   // dict form: a string value, and a list whose empty entry is dropped.
   EXPECT_THAT(d->public_keys,

@@ -16,18 +16,14 @@
 #include <vector>
 
 #include "fuzz/fuzz_support.h"
+#include "support/files.h"
+
+using nubo::testing::ReadHostFile;
 
 namespace nubo::fuzz {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 using Target = int (*)(const uint8_t*, size_t);
 
@@ -46,7 +42,7 @@ std::vector<std::string> Inputs(const std::string& name) {
   auto add_tree = [&](const fs::path& dir) {
     if (!fs::is_directory(dir)) return;
     for (const auto& e : fs::recursive_directory_iterator(dir)) {
-      if (e.is_regular_file()) out.push_back(Slurp(e.path()));
+      if (e.is_regular_file()) out.push_back(ReadHostFile(e.path()));
     }
   };
   auto add_joined = [&](const std::string& pattern, const std::string& files) {
@@ -62,7 +58,7 @@ std::vector<std::string> Inputs(const std::string& name) {
         for (size_t k = 0; k < names.size(); ++k) {
           if (k) joined += "\n--8<--\n";
           if (fs::is_regular_file(d / names[k])) {
-            joined += Slurp(d / names[k]);
+            joined += ReadHostFile(d / names[k]);
             any = true;
           }
         }

@@ -11,6 +11,9 @@
 #include "modules/modules.h"
 #include "support/loop_image.h"
 #include "support/test_system.h"
+#include "support/files.h"
+
+using nubo::testing::ReadHostFile;
 
 namespace nubo {
 namespace {
@@ -113,13 +116,6 @@ TEST(GrowpartTest, ConfigErrorsNameTheKey) {
 
 // --- real block devices ---
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void WriteData(const std::string& path) {
   std::ofstream out(path);
   for (int i = 0; i < 1000; ++i) out << "line " << i << " written before the grow\n";
@@ -168,7 +164,7 @@ TEST_P(GrowpartLoopTest, GrowsPartitionAndFilesystem) {
   ASSERT_TRUE(img.MakeFs(c.partition, c.mkfs)) << img.error();
   ASSERT_TRUE(img.Mount(c.partition, mnt.path())) << img.error();
   WriteData(mnt.path() + "/data.txt");
-  std::string before_data = ReadAll(mnt.path() + "/data.txt");
+  std::string before_data = ReadHostFile(mnt.path() + "/data.txt");
   uint64_t fs_before = FsBytes(mnt.path());
   uint64_t start = img.SysfsSectors(c.partition, "start");
   ASSERT_TRUE(img.Enlarge(c.grown_mib)) << img.error();
@@ -210,7 +206,7 @@ TEST_P(GrowpartLoopTest, GrowsPartitionAndFilesystem) {
 
   // Then the filesystem.
   if (c.mkfs[0] == "mkfs.ext4" && !HasCapability(kCapSysResource)) {
-    EXPECT_EQ(ReadAll(mnt.path() + "/data.txt"), before_data);
+    EXPECT_EQ(ReadHostFile(mnt.path() + "/data.txt"), before_data);
     GTEST_SKIP() << "partition growth verified; growing a mounted ext4 (EXT4_IOC_RESIZE_FS) "
                     "needs CAP_SYS_RESOURCE, which this machine withholds";
   }
@@ -221,7 +217,7 @@ TEST_P(GrowpartLoopTest, GrowsPartitionAndFilesystem) {
   uint64_t fs_after = FsBytes(mnt.path());
   EXPECT_GT(fs_after, fs_before + (static_cast<uint64_t>(c.grown_mib - c.size_mib) << 20) / 2)
       << "before " << fs_before << " after " << fs_after;
-  EXPECT_EQ(ReadAll(mnt.path() + "/data.txt"), before_data);
+  EXPECT_EQ(ReadHostFile(mnt.path() + "/data.txt"), before_data);
 }
 
 INSTANTIATE_TEST_SUITE_P(

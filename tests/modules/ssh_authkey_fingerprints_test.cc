@@ -6,11 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include "modules/modules.h"
 #include "support/test_system.h"
+#include "support/files.h"
+
+using nubo::testing::ReadSourceFile;
 
 namespace nubo {
 namespace {
@@ -21,13 +22,6 @@ using nubo::testing::TestSystem;
 
 constexpr char kKey1[] =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBgRaCaYPQRaMqueGtMTgyua6C1D3I/cyr2NjFxdZ5i8 key1@example";
-
-std::string ReadSource(const std::string& rel) {
-  std::ifstream in(std::string(NUBO_SOURCE_DIR) + "/" + rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class ConsoleModulesTest : public ::testing::Test {
  protected:
@@ -70,7 +64,7 @@ TEST_F(ConsoleModulesTest, FingerprintTable) {
   Status s = Run(modules::ssh_authkey_fingerprints::kSpec,
                  "users: [alice, {name: svc, system: true}]\n");
   ASSERT_TRUE(s.ok()) << s.error().ToString();
-  EXPECT_EQ(console_, ReadSource("tests/fixtures/users/fingerprints-sha256.txt"));
+  EXPECT_EQ(console_, ReadSourceFile("tests/fixtures/users/fingerprints-sha256.txt"));
   for (const auto& l : sink_.lines()) EXPECT_THAT(l.message, Not(HasSubstr("AAAA")));
 }
 

@@ -11,6 +11,9 @@
 #include "modules/modules.h"
 #include "modules/users_support.h"
 #include "nubo/distro_users.h"
+#include "support/files.h"
+
+using nubo::testing::ReadSourceFile;
 
 namespace nubo {
 namespace {
@@ -39,13 +42,6 @@ const char kDebianDefaultUser[] = R"(system_info:
     sudo: ["ALL=(ALL) NOPASSWD:ALL"]
     shell: /bin/bash
 )";
-
-std::string ReadSource(const std::string& rel) {
-  std::ifstream in(std::string(NUBO_SOURCE_DIR) + "/" + rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The line of /etc/<file> for `name`, or "".
 std::string EntryOf(TestSystem& sys, const std::string& file, const std::string& name) {
@@ -218,7 +214,7 @@ TEST_F(UsersGroupsTest, CentosSeedsCreateTheDefaultUser) {
   {
     ShadowSystem sys;
     // centos7-cookbook: system_info.default_user centos, rhel distro.
-    Status s = Run(sys, ReadSource("tests/fixtures/seeds-cloudcfg/centos7-cookbook.cfg"));
+    Status s = Run(sys, ReadSourceFile("tests/fixtures/seeds-cloudcfg/centos7-cookbook.cfg"));
     ASSERT_TRUE(s.ok()) << s.error().ToString();
     EXPECT_THAT(EntryOf(sys, "/etc/passwd", "centos"), HasSubstr(":/home/centos:/bin/bash"));
     EXPECT_THAT(EntryOf(sys, "/etc/shadow", "centos"), HasSubstr("centos:!"));
@@ -228,7 +224,7 @@ TEST_F(UsersGroupsTest, CentosSeedsCreateTheDefaultUser) {
   {
     ShadowSystem sys;
     // centos7-blog: `users: [default]` but no system_info.default_user.
-    Status s = Run(sys, ReadSource("tests/fixtures/seeds-cloudcfg/centos7-blog.cfg"));
+    Status s = Run(sys, ReadSourceFile("tests/fixtures/seeds-cloudcfg/centos7-blog.cfg"));
     ASSERT_TRUE(s.ok()) << s.error().ToString();
     EXPECT_TRUE(sink_.Contains(LogLevel::kWarning,
                                "'default' is listed but system_info.default_user is not set"))

@@ -10,20 +10,12 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include "support/files.h"
 
 namespace nubo::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 MetadataFault FaultFromJson(const nlohmann::json& j) {
   MetadataFault f;
@@ -67,7 +59,7 @@ void WidenBacklog(int port) {
 
 MetadataServer::MetadataServer(std::string tree) : tree_(std::move(tree)), server_(new httplib::Server) {
   if (fs::exists(tree_ + "/faults.json")) {
-    auto j = nlohmann::json::parse(ReadAll(tree_ + "/faults.json"));
+    auto j = nlohmann::json::parse(ReadHostFile(tree_ + "/faults.json"));
     for (auto& [path, f] : j.items()) faults_[path] = FaultFromJson(f);
   }
   server_->set_keep_alive_max_count(1000);
@@ -118,7 +110,7 @@ MetadataServer::MetadataServer(std::string tree) : tree_(std::move(tree)), serve
         found = false;
       } else if (fs::is_directory(p)) {
         if (fs::exists(p / "_index")) {
-          body = ReadAll(p / "_index");
+          body = ReadHostFile(p / "_index");
         } else {
           std::vector<std::string> names;
           for (const auto& e : fs::directory_iterator(p)) {
@@ -130,7 +122,7 @@ MetadataServer::MetadataServer(std::string tree) : tree_(std::move(tree)), serve
           for (size_t i = 0; i < names.size(); ++i) body += (i ? "\n" : "") + names[i];
         }
       } else if (fs::is_regular_file(p)) {
-        body = ReadAll(p);
+        body = ReadHostFile(p);
       } else {
         found = false;
       }

@@ -16,18 +16,14 @@
 #include "agent/net/openstack.h"
 #include "agent/net/renderer.h"
 #include "support/test_system.h"
+#include "support/files.h"
+
+using nubo::testing::ReadHostFile;
 
 namespace nubo::net {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct Case {
   std::string fixture;
@@ -59,23 +55,23 @@ TEST_P(RenderTest, MatchesExpectedFiles) {
   Value config;
   KeyOrder order;
   if (fs::exists(dir / "network-config.yaml")) {
-    std::string text = Slurp(dir / "network-config.yaml");
+    std::string text = ReadHostFile(dir / "network-config.yaml");
     auto v = ParseYaml(text, "network-config.yaml");
     ASSERT_TRUE(v.ok()) << v.error().ToString();
     config = *v;
     order = YamlKeyOrder(text);
   } else if (fs::exists(dir / "interfaces")) {
-    auto v = ConvertEniData(Slurp(dir / "interfaces"), "interfaces", log);
+    auto v = ConvertEniData(ReadHostFile(dir / "interfaces"), "interfaces", log);
     ASSERT_TRUE(v.ok()) << v.error().ToString();
     config = *v;
   } else {
     std::map<std::string, std::string> macs;
-    std::istringstream in(Slurp(dir / "macs"));
+    std::istringstream in(ReadHostFile(dir / "macs"));
     for (std::string line; std::getline(in, line);) {
       if (line.empty()) continue;
       macs[line.substr(line.find(',') + 1)] = line.substr(0, line.find(','));
     }
-    auto v = ConvertNetworkDataJson(Value::parse(Slurp(dir / "network_data.json")), macs, &sysnet, log);
+    auto v = ConvertNetworkDataJson(Value::parse(ReadHostFile(dir / "network_data.json")), macs, &sysnet, log);
     ASSERT_TRUE(v.ok()) << v.error().ToString();
     config = *v;
   }
@@ -100,7 +96,7 @@ TEST_P(RenderTest, MatchesExpectedFiles) {
   ASSERT_TRUE(fs::is_directory(expected)) << expected;
   std::map<std::string, std::string> want;
   for (const auto& e : fs::recursive_directory_iterator(expected)) {
-    if (e.is_regular_file()) want["/" + fs::relative(e.path(), expected).string()] = Slurp(e.path());
+    if (e.is_regular_file()) want["/" + fs::relative(e.path(), expected).string()] = ReadHostFile(e.path());
   }
   for (const auto& [path, content] : want) {
     ASSERT_TRUE(got.count(path)) << "not rendered: " << path;
