@@ -14,6 +14,9 @@
 //     proxy: http://proxy:3128          # also http_proxy, https_proxy, ftp_proxy
 //     debconf_selections: {set1: 'pkg pkg/q boolean true'}
 //
+// The deprecated top-level keys (apt_sources, apt_mirror, apt_proxy, ...)
+// are converted to this dict first (ConvertToV3).
+//
 // Effects, as 22.4: debconf-set-selections (stdin); /etc/apt/sources.list
 // (0644) unless preserve_sources_list; /etc/apt/apt.conf.d/90cloud-init-
 // aptproxy and 94cloud-init-config (written, or removed when not
@@ -30,12 +33,14 @@
 // either); a `keyid` not in the local keyring is fetched once from the
 // keyserver and, when that fails, skipped with one warning instead of
 // failing the module; apt lists named after Ubuntu's default mirror are not
-// renamed; the deprecated v1/v2 keys (apt_sources, apt_proxy, ...) are not
-// converted; sources are processed in sorted name order; with
+// renamed; an `apt_sources` list entry without a filename is keyed
+// "sourceNN_cloud_config_sources.list" (NN its index) where 22.4 picks 8
+// random characters; sources are processed in sorted name order; with
 // preserve_sources_list and no sources, lsb_release and dpkg are not run
 // (nothing uses the release or the mirrors).
 
 #include <algorithm>
+#include <cstdio>
 #include <regex>
 #include <set>
 
@@ -544,8 +549,105 @@ Status ApplyDebconfSelections(ModuleContext& ctx, const Value& apt) {
   return Status::Ok();
 }
 
+// convert_to_v3_apt_format: the deprecated top-level keys (V1: apt_sources
+// as a list; V2: apt_sources as a dict, apt_mirror*, apt_*proxy, ...) as the
+// `apt` dict 22.4 makes of them. With `apt` also given, the old keys are
+// dropped (an old key whose new one holds another value is an error).
+// Returns the `apt` value to apply (null when there is none).
+Result<Value> ConvertToV3(ModuleContext& ctx, const Value& config) {
+  // In 22.4's order; the two proxies crossed over as 22.4 (and cloud-init
+  // since) has them.
+  static const std::pair<const char*, const char*> kOldKeys[] = {
+      {"apt_sources", "sources"},
+      {"apt_mirror", nullptr},
+      {"apt_mirror_search", nullptr},
+      {"apt_mirror_search_dns", nullptr},
+      {"apt_proxy", "proxy"},
+      {"apt_http_proxy", "http_proxy"},
+      {"apt_ftp_proxy", "https_proxy"},
+      {"apt_https_proxy", "ftp_proxy"},
+      {"apt_preserve_sources_list", "preserve_sources_list"},
+      {"apt_custom_sources_list", "sources_list"},
+      {"add_apt_repo_match", "add_apt_repo_match"},
+  };
+  Value old = Value::object();
+  for (const auto& [key, unused] : kOldKeys) {
+    const Value& v = Get(config, key);
+    if (v.is_null() || (v.is_string() && v.get<std::string>().empty())) continue;
+    old[key] = v;
+  }
+  if (old.contains("apt_sources")) {
+    // convert_v1_to_v2_apt_format
+    ctx.log.Warning("DEPRECATION: 'apt_sources' deprecated config key found. Use 'apt' instead");
+    const Value& list = old["apt_sources"];
+    if (list.is_array()) {
+      Value dict = Value::object();
+      for (size_t i = 0; i < list.size(); ++i) {
+        if (!list[i].is_object()) {
+          return MakeError("expected a dict, got " + TypeName(list[i]),
+                           "apt_sources[" + std::to_string(i) + "]");
+        }
+        Value ent = list[i];
+        std::string name;
+        if (ent.contains("filename")) {
+          name = PyStr(ent["filename"]);
+        } else {
+          ent["filename"] = "cloud_config_sources.list";
+          char idx[16];
+          std::snprintf(idx, sizeof idx, "source%02zu", i);
+          name = std::string(idx) + "_cloud_config_sources.list";
+        }
+        dict[name] = ent;
+      }
+      old["apt_sources"] = dict;
+    } else if (!list.is_object()) {
+      return MakeError("unknown apt_sources format", "apt_sources");
+    }
+  }
+  const Value& apt = Get(config, "apt");
+  if (old.empty()) return apt;
+  std::string names;
+  for (const auto& [key, unused] : kOldKeys) {
+    if (old.contains(key)) names += (names.empty() ? "" : ", ") + std::string(key);
+  }
+  ctx.log.Warning("DEPRECATION apt: converted deprecated config V2 to V3 format for keys '" +
+                  names + "'. Use updated config keys.");
+  if (!apt.is_null()) {
+    ctx.log.Warning(
+        "DEPRECATION: apt config: deprecated V1/2 and V3 format specified, preferring V3");
+    for (const auto& [key, newkey] : kOldKeys) {
+      if (!old.contains(key) || newkey == nullptr || !apt.is_object()) continue;
+      const Value& now = Get(apt, newkey);
+      if (!now.is_null() && now != old[key]) {
+        return MakeError("Old and New apt format defined with unequal values " +
+                         PyStr(old[key]) + " vs " + PyStr(now) + " @ " + key);
+      }
+    }
+    return apt;
+  }
+  Value out = Value::object();
+  for (const auto& [key, newkey] : kOldKeys) {
+    if (newkey != nullptr && old.contains(key)) out[newkey] = old[key];
+  }
+  // convert_mirror
+  Value mirror = {{"arches", Value::array({"default"})}};
+  bool any = false;
+  for (const auto& [key, newkey] : {std::pair{"apt_mirror", "uri"},
+                                    std::pair{"apt_mirror_search", "search"},
+                                    std::pair{"apt_mirror_search_dns", "search_dns"}}) {
+    if (old.contains(key)) {
+      mirror[newkey] = old[key];
+      any = true;
+    }
+  }
+  if (any) out["primary"] = Value::array({mirror});
+  return out;
+}
+
 Status Run(ModuleContext& ctx) {
-  const Value& apt = Get(ctx.config, "apt");
+  auto converted = ConvertToV3(ctx, ctx.config);
+  if (!converted) return converted.error();
+  const Value& apt = *converted;
   if (!apt.is_null() && !apt.is_object()) {
     return MakeError("expected a dict, got " + TypeName(apt), "apt");
   }

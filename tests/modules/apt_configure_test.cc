@@ -287,6 +287,73 @@ TEST_F(AptConfigureTest, BadConfigNamesTheKey) {
   }
 }
 
+// convert_to_v3_apt_format: the deprecated top-level keys act as their
+// `apt` counterparts, with 22.4's warnings (and its crossed-over ftp/https
+// proxy keys).
+TEST_F(AptConfigureTest, DeprecatedTopLevelKeysAreConverted) {
+  h.sys.runner().Expect(kUpdate);
+  Status s = h.RunYaml(Config(R"(apt_preserve_sources_list: false
+apt_mirror: http://mirror.example/debian
+apt_custom_sources_list: |
+  deb $MIRROR $RELEASE main
+apt_proxy: http://p:3128
+apt_https_proxy: http://s:3129
+apt_ftp_proxy: ''
+apt_sources:
+  - source: deb http://a.example/debian $RELEASE main
+  - source: deb http://b.example/debian $RELEASE contrib
+  - source: deb http://c.example/debian $RELEASE main
+    filename: c.list
+)"));
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(h.sys.Read("/etc/apt/sources.list"), "deb http://mirror.example/debian bookworm main\n");
+  EXPECT_EQ(h.sys.Read("/etc/apt/apt.conf.d/90cloud-init-aptproxy"),
+            "Acquire::http::Proxy \"http://p:3128\";\nAcquire::ftp::Proxy \"http://s:3129\";\n");
+  // Entries without a filename share cloud_config_sources.list, in order.
+  EXPECT_EQ(h.sys.Read("/etc/apt/sources.list.d/cloud_config_sources.list"),
+            "deb http://a.example/debian bookworm main\n"
+            "deb http://b.example/debian bookworm contrib\n");
+  EXPECT_EQ(h.sys.Read("/etc/apt/sources.list.d/c.list"),
+            "deb http://c.example/debian bookworm main\n");
+  EXPECT_THAT(h.sys.runner().argvs(), ElementsAre(kLsb, kArch, kUpdate));
+  EXPECT_TRUE(h.sink.Contains(LogLevel::kWarning,
+                              "DEPRECATION: 'apt_sources' deprecated config key found. Use 'apt' "
+                              "instead"));
+  EXPECT_TRUE(h.sink.Contains(
+      LogLevel::kWarning,
+      "DEPRECATION apt: converted deprecated config V2 to V3 format for keys 'apt_sources, "
+      "apt_mirror, apt_proxy, apt_https_proxy, apt_preserve_sources_list, "
+      "apt_custom_sources_list'. Use updated config keys."));
+}
+
+TEST_F(AptConfigureTest, DeprecatedKeysBesideAptArePreferredLessOrConflict) {
+  ModuleHarness p(modules::apt_configure::kSpec);
+  p.sys.AddFile("/usr/bin/apt-get", "#!/bin/sh\n", 0755);
+  // Equal values, or old keys with no counterpart in `apt`: apt wins.
+  ASSERT_TRUE(p.RunYaml("apt: {preserve_sources_list: true, proxy: http://p:1}\n"
+                        "apt_proxy: http://p:1\napt_mirror: http://ignored.example/\n")
+                  .ok());
+  EXPECT_EQ(p.sys.Read("/etc/apt/apt.conf.d/90cloud-init-aptproxy"),
+            "Acquire::http::Proxy \"http://p:1\";\n");
+  EXPECT_TRUE(p.sink.Contains(
+      LogLevel::kWarning,
+      "DEPRECATION: apt config: deprecated V1/2 and V3 format specified, preferring V3"));
+  ModuleHarness q(modules::apt_configure::kSpec);
+  Status s = q.RunYaml("apt: {proxy: http://new:1}\napt_proxy: http://old:1\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().ToString(),
+            "Old and New apt format defined with unequal values http://old:1 vs http://new:1 @ "
+            "apt_proxy");
+  ModuleHarness r(modules::apt_configure::kSpec);
+  s = r.RunYaml("apt_sources: [x]\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().ToString(), "apt_sources[0]: expected a dict, got str");
+  s = r.RunYaml("apt_sources: 5\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().ToString(), "apt_sources: unknown apt_sources format");
+  EXPECT_THAT(r.sys.runner().argvs(), IsEmpty());
+}
+
 TEST_F(AptConfigureTest, MissingTemplateVariableIsAnError) {
   Status s = h.RunYaml(Config("apt: {preserve_sources_list: true, sources: {a: {source: 'deb $NOPE x'}}}\n"));
   ASSERT_FALSE(s.ok());
