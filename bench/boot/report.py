@@ -100,10 +100,12 @@ LOG_TS = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) ")
 
 
 def keygen_seconds(log):
-    """Host-key generation: each `ssh-keygen -t TYPE` run in cloud-init.log,
-    from its line to the next line of the log (both agents log the command
-    before running it: cloud-init's subp "Running command [...]", nubo's
-    "running ssh-keygen -t ..."), summed over key types."""
+    """Host-key generation inside the agent's units: each `ssh-keygen -t TYPE`
+    run in cloud-init.log, from its line to the next line of the log (both
+    agents log the command before running it: cloud-init's subp "Running
+    command [...]", nubo's "running ssh-keygen -t ..."), and, for the runs
+    nubo started in init --local, the time init waited for each ("took the
+    TYPE host key run ... (waited Ns)"); summed over key types."""
     stamps = []
     for line in log.splitlines():
         m = LOG_TS.match(line)
@@ -117,6 +119,14 @@ def keygen_seconds(log):
         k = re.search(r"ssh-keygen'?,? '?-t'?,? '?(\w+)", line)
         if k and i + 1 < len(stamps):
             total += stamps[i + 1][0] - t
+            types.append(k.group(1))
+            continue
+        # nubo starts ssh-keygen in init --local, in the background; init's
+        # ssh module then logs how long it waited for each run: that wait is
+        # the part of key generation inside nubo's units.
+        k = re.search(r"took the (\w+) host key run started in init-local \(waited ([0-9.]+)s\)", line)
+        if k:
+            total += float(k.group(2))
             types.append(k.group(1))
     return (total if types else None), types
 
