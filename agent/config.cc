@@ -117,9 +117,10 @@ Value LoadBaseConfig(System& sys, std::vector<std::string>& problems) {
 
 Value MergeConfig(const Value& base, const Value& datasource_cfg, const Value& vendor_cc,
                   const Value& user_cc, const std::vector<Value>& extra) {
-  std::vector<Value> layers(extra.begin(), extra.end());
+  std::vector<const Value*> layers;
+  for (const Value& v : extra) layers.push_back(&v);
   for (const Value* v : {&user_cc, &vendor_cc, &datasource_cfg, &base}) {
-    if (v->is_object()) layers.push_back(*v);
+    if (v->is_object()) layers.push_back(v);
   }
   return MergeManyDicts(layers);
 }

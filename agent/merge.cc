@@ -344,14 +344,30 @@ Result<MergeHow> ExtractMergeHow(Value& config) {
 }
 
 Value MergeManyDicts(const std::vector<Value>& dicts) {
+  std::vector<const Value*> ptrs;
+  ptrs.reserve(dicts.size());
+  for (const Value& d : dicts) ptrs.push_back(&d);
+  return MergeManyDicts(ptrs);
+}
+
+Value MergeManyDicts(const std::vector<const Value*>& dicts) {
   Value merged = Value::object();
-  for (const Value& d : dicts) {
+  for (const Value* dp : dicts) {
+    const Value& d = *dp;
     if (d.is_null() || ((d.is_object() || d.is_array() || d.is_string()) && d.empty())) continue;
     if (d.is_boolean() && !d.get<bool>()) continue;
-    Value cfg = d;
-    auto how = ExtractMergeHow(cfg);
+    // A copy only of a dict that names its mergers (they are removed from
+    // it): a config at max_yaml_nodes is not copied once per layer.
+    Value stripped;
+    const Value* cfg = &d;
+    Result<MergeHow> how = MergeHow{};
+    if (d.is_object() && (d.contains("merge_how") || d.contains("merge_type"))) {
+      stripped = d;
+      how = ExtractMergeHow(stripped);
+      cfg = &stripped;
+    }
     const MergeHow& use = (how && !how->empty()) ? *how : DefaultMergeManyHow();
-    merged = MergeWith(merged, cfg, use);
+    merged = MergeWith(merged, *cfg, use);
   }
   return merged;
 }

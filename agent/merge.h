@@ -44,5 +44,6 @@ Result<Value> TryMergeWith(const Value& base, const Value& addition, const Merge
 
 // util.mergemanydict: the first value of a key wins, dicts merge recursively.
 Value MergeManyDicts(const std::vector<Value>& dicts);
+Value MergeManyDicts(const std::vector<const Value*>& dicts);
 
 }  // namespace nubo::agent
