@@ -28,11 +28,12 @@
 // failsafe entries, else Ubuntu's archive by dpkg architecture; the
 // release is lsb_release's codename.
 //
-// Differences from 22.4: `search` and `search_dns` mirror candidates are
-// not probed (nubo resolves no names; cloud-init without network finds none
-// either); a `keyid` not in the local keyring is fetched once from the
-// keyserver and, when that fails, skipped with one warning instead of
-// failing the module; apt lists named after Ubuntu's default mirror are not
+// Mirrors in `search` and `search_dns` are probed as 22.4 does, by name
+// resolution (getaddrinfo, System::ResolveHost).
+//
+// Differences from 22.4: a `keyid` not in the local keyring is fetched
+// once from the keyserver and, when that fails, skipped with one warning
+// instead of failing the module; apt lists named after Ubuntu's default mirror are not
 // renamed; an `apt_sources` list entry without a filename is keyed
 // "sourceNN_cloud_config_sources.list" (NN its index) where 22.4 picks 8
 // random characters; sources are processed in sorted name order; with
@@ -196,16 +197,77 @@ const Value& ArchEntry(const Value& list, const std::string& arch) {
   return *def;
 }
 
-// get_mirror: `uri`; `search` and `search_dns` are not probed (see above).
-std::optional<std::string> ConfiguredMirror(ModuleContext& ctx, const Value& apt,
+// urlparse(url).hostname: the host of "scheme://[user@]host[:port]/...",
+// lower case; "" when there is none.
+std::string UrlHostname(const std::string& url) {
+  size_t start = url.find("//");
+  if (start == std::string::npos) return "";
+  start += 2;
+  std::string netloc = url.substr(start, url.find_first_of("/?#", start) - start);
+  netloc = netloc.substr(netloc.rfind('@') == std::string::npos ? 0 : netloc.rfind('@') + 1);
+  std::string host;
+  if (!netloc.empty() && netloc[0] == '[') {
+    size_t close = netloc.find(']');
+    host = close == std::string::npos ? "" : netloc.substr(1, close - 1);
+  } else {
+    host = netloc.substr(0, netloc.find(':'));
+  }
+  return AsciiLower(host);
+}
+
+// util.search_for_mirror + is_resolvable_url: the first candidate whose
+// host resolves, and not to an address the resolver also gives for names
+// that cannot exist (a redirecting resolver; 22.4 asks those once).
+std::optional<std::string> SearchForMirror(ModuleContext& ctx, const Value& candidates) {
+  if (!candidates.is_array()) return std::nullopt;
+  ctx.log.Debug("search for mirror in candidates: " + PyRepr(candidates));
+  std::optional<std::set<std::string>> redirect_ips;
+  for (const Value& c : candidates) {
+    if (!c.is_string()) continue;
+    std::string host = UrlHostname(c.get<std::string>());
+    if (host.empty()) continue;
+    if (!redirect_ips) {
+      redirect_ips.emplace();
+      for (const char* bad : {"does-not-exist.example.com.", "example.invalid.",
+                              "__cloud_init_expected_not_found__"}) {
+        if (auto ip = ctx.sys.ResolveHost(bad)) redirect_ips->insert(*ip);
+      }
+    }
+    auto ip = ctx.sys.ResolveHost(host);
+    if (ip && !redirect_ips->count(*ip)) {
+      ctx.log.Debug("found working mirror: '" + c.get<std::string>() + "'");
+      return c.get<std::string>();
+    }
+  }
+  return std::nullopt;
+}
+
+// search_for_mirror_dns: http://<distro>-mirror<.domain>/<distro> for the
+// fqdn's domain, .localdomain and no domain ("security-mirror" for security).
+std::optional<std::string> SearchForMirrorDns(ModuleContext& ctx, const distro::Distro& d,
+                                              const char* mtype) {
+  std::string dns = std::string(mtype) == "primary" ? "mirror" : "security-mirror";
+  std::vector<std::string> doms;
+  if (auto names = ResolveHostnameFqdn(ctx.config, ctx.instance, ctx.sys); names.ok()) {
+    size_t dot = names->fqdn.find('.');
+    if (dot != std::string::npos && dot + 1 < names->fqdn.size()) doms.push_back("." + names->fqdn.substr(dot + 1));
+  }
+  doms.push_back(".localdomain");
+  doms.push_back("");
+  Value list = Value::array();
+  for (const std::string& post : doms) list.push_back("http://" + d.name + "-" + dns + post + "/" + d.name);
+  return SearchForMirror(ctx, list);
+}
+
+// get_mirror: `uri`, else the first of `search` that resolves, else the
+// first search_dns name that does.
+std::optional<std::string> ConfiguredMirror(ModuleContext& ctx, const distro::Distro& d, const Value& apt,
                                             const char* mtype, const std::string& arch) {
   const Value& m = ArchEntry(Get(apt, mtype), arch);
   if (m.is_null()) return std::nullopt;
   if (m.contains("uri") && m["uri"].is_string()) return m["uri"].get<std::string>();
-  if (!Get(m, "search").is_null() || IsTrue(Get(m, "search_dns"))) {
-    ctx.log.Info(std::string("apt.") + mtype +
-                 ": nubo does not probe search/search_dns mirror candidates, using none");
-  }
+  if (auto found = SearchForMirror(ctx, Get(m, "search"))) return found;
+  if (IsTrue(Get(m, "search_dns"))) return SearchForMirrorDns(ctx, d, mtype);
   return std::nullopt;
 }
 
@@ -214,8 +276,8 @@ std::optional<std::string> ConfiguredMirror(ModuleContext& ctx, const Value& apt
 Result<Value> MirrorInfo(ModuleContext& ctx, const distro::Distro& d, const Value& apt,
                          const std::string& arch) {
   Value info = Value::object();
-  auto primary = ConfiguredMirror(ctx, apt, "primary", arch);
-  auto security = ConfiguredMirror(ctx, apt, "security", arch);
+  auto primary = ConfiguredMirror(ctx, d, apt, "primary", arch);
+  auto security = ConfiguredMirror(ctx, d, apt, "security", arch);
   if (primary) {
     info["PRIMARY"] = *primary;
     info["SECURITY"] = security ? *security : *primary;

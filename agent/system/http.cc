@@ -5,7 +5,11 @@
 // Calls go through CurlApi's pointers; curl's type-checking macros would
 // rewrite them into direct calls.
 #define CURL_DISABLE_TYPECHECK
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -318,6 +322,22 @@ Result<std::string> HttpGet(const std::string& url, const HttpOptions& options) 
 }  // namespace nubo::agent
 
 namespace nubo {
+
+std::optional<std::string> System::ResolveHost(const std::string& name) {
+  struct addrinfo* res = nullptr;
+  if (getaddrinfo(name.c_str(), nullptr, nullptr, &res) != 0 || res == nullptr) return std::nullopt;
+  char buf[INET6_ADDRSTRLEN] = "";
+  const void* addr = nullptr;
+  if (res->ai_family == AF_INET) {
+    addr = &reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_addr;
+  } else if (res->ai_family == AF_INET6) {
+    addr = &reinterpret_cast<const sockaddr_in6*>(res->ai_addr)->sin6_addr;
+  }
+  std::optional<std::string> out;
+  if (addr && inet_ntop(res->ai_family, addr, buf, sizeof(buf))) out = buf;
+  freeaddrinfo(res);
+  return out;
+}
 
 std::unique_ptr<HttpSession> System::OpenHttpSession(const HttpSessionOptions& options) {
   return agent::NewCurlHttpSession(options);

@@ -136,6 +136,9 @@ class System {
   // --- the network (include/nubo/http.h) ---
   // Concurrent bounded GETs; libcurl's multi interface unless overridden.
   virtual std::unique_ptr<HttpSession> OpenHttpSession(const HttpSessionOptions& options);
+  // getaddrinfo(name): the first address it gives ("93.184.216.34"), or
+  // nullopt when the name does not resolve (cloud-init's util.is_resolvable).
+  virtual std::optional<std::string> ResolveHost(const std::string& name);
 
   // --- host facts ---
   virtual std::string KernelCmdline() = 0;           // /proc/cmdline of the host

@@ -287,6 +287,51 @@ TEST_F(AptConfigureTest, BadConfigNamesTheKey) {
   }
 }
 
+// get_mirror: `search` takes the first candidate whose host resolves (and
+// not to the address a redirecting resolver gives for names that cannot
+// exist), `search_dns` the first of <distro>-mirror.<domain>, .localdomain
+// and no domain; neither found falls back to package_mirrors.
+TEST_F(AptConfigureTest, SearchAndSearchDnsResolveCandidates) {
+  h.sys.AddHost("example.invalid.", "10.9.9.9");  // the resolver redirects unknown names
+  h.sys.AddHost("down.example", "10.9.9.9");
+  h.sys.AddHost("up.example", "10.0.0.7");
+  h.sys.AddHost("debian-security-mirror.localdomain", "10.0.0.8");
+  Status s = h.RunYaml(Config(R"(fqdn: vm1.corp.example
+apt:
+  primary:
+    - arches: [default]
+      search: [http://nohost.example/debian, 'http://user@DOWN.example:8080/debian', http://up.example/debian]
+  security:
+    - arches: [default]
+      search_dns: true
+  sources_list: |
+    deb $PRIMARY $RELEASE main
+    deb $SECURITY $RELEASE-security main
+)"));
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(h.sys.Read("/etc/apt/sources.list"),
+            "deb http://up.example/debian bookworm main\n"
+            "deb http://debian-security-mirror.localdomain/debian bookworm-security main\n");
+  EXPECT_THAT(h.sys.resolved(),
+              ElementsAre("does-not-exist.example.com.", "example.invalid.",
+                          "__cloud_init_expected_not_found__", "nohost.example", "down.example",
+                          "up.example", "does-not-exist.example.com.", "example.invalid.",
+                          "__cloud_init_expected_not_found__", "debian-security-mirror.corp.example",
+                          "debian-security-mirror.localdomain"));
+
+  // Nothing resolves: package_mirrors' failsafe mirrors.
+  ModuleHarness p(modules::apt_configure::kSpec);
+  p.sys.AddFile("/usr/bin/apt-get", "#!/bin/sh\n", 0755);
+  p.sys.runner().Expect(kLsb, {.out = "Codename:\tbookworm\n"});
+  p.sys.runner().Expect(kArch, {.out = "amd64\n"});
+  ASSERT_TRUE(p.RunYaml(Config("apt:\n  primary: [{arches: [default], search: [http://a.example/]}]\n"
+                               "  security: [{arches: [default], search_dns: true}]\n"
+                               "  sources_list: \"deb $PRIMARY $RELEASE main\\ndeb $SECURITY x\\n\"\n"))
+                  .ok());
+  EXPECT_EQ(p.sys.Read("/etc/apt/sources.list"),
+            "deb https://deb.debian.org/debian bookworm main\ndeb https://deb.debian.org/debian-security x\n");
+}
+
 // convert_to_v3_apt_format: the deprecated top-level keys act as their
 // `apt` counterparts, with 22.4's warnings (and its crossed-over ftp/https
 // proxy keys).

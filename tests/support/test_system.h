@@ -69,6 +69,10 @@ class TestSystem : public agent::RealSystem {
   void AddFilesystem(BlockDevice device, std::string host_dir);
   int mounted_now() const { return mounted_; }
   void set_now(double t) { now_ = t; }
+  // Names ResolveHost answers (every other name does not resolve: tests
+  // never ask the real resolver).
+  void AddHost(const std::string& name, std::string address) { hosts_[name] = std::move(address); }
+  const std::vector<std::string>& resolved() const { return resolved_; }  // names asked, in order
 
   std::string KernelCmdline() override { return cmdline_; }
   std::string DmiValue(const std::string& key) override;
@@ -77,6 +81,12 @@ class TestSystem : public agent::RealSystem {
   void Unmount(const std::string& host_dir) override;
   double Now() override { return now_; }
   double Uptime() override { return 12.5; }
+  std::optional<std::string> ResolveHost(const std::string& name) override {
+    resolved_.push_back(name);
+    auto it = hosts_.find(name);
+    if (it == hosts_.end()) return std::nullopt;
+    return it->second;
+  }
 
   // The running system, faked: IsHostRoot() is false unless a test says
   // so; hostname changes are recorded, never applied.
@@ -127,6 +137,8 @@ class TestSystem : public agent::RealSystem {
   std::vector<std::pair<BlockDevice, std::string>> filesystems_;
   int mounted_ = 0;
   double now_ = 1700000000.0;
+  std::map<std::string, std::string> hosts_;
+  std::vector<std::string> resolved_;
   bool host_root_ = false;
   std::string running_hostname_ = "buildhost";
   bool hostnamed_reachable_ = false;
