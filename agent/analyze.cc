@@ -4,11 +4,17 @@
 #include "agent/analyze.h"
 
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <map>
+#include <optional>
 #include <regex>
+
+#include "nubo/text.h"
 
 namespace nubo::agent {
 namespace {
@@ -52,6 +58,165 @@ std::vector<Record> Boots(const std::vector<Event>& events) {
 }
 
 }  // namespace
+
+std::string PyUtcDatetime(double t) {
+  double whole = 0;
+  double frac = std::modf(t, &whole);
+  auto secs = static_cast<long long>(whole);
+  auto us = static_cast<long long>(std::nearbyint(frac * 1e6));  // round half to even
+  if (us >= 1000000) {
+    secs += 1;
+    us -= 1000000;
+  } else if (us < 0) {
+    secs -= 1;
+    us += 1000000;
+  }
+  time_t tt = static_cast<time_t>(secs);
+  struct tm tm {};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  std::string out = buf;
+  if (us != 0) {
+    std::snprintf(buf, sizeof(buf), ".%06lld", us);
+    out += buf;
+  }
+  return out;
+}
+
+namespace {
+
+// util.is_container: the helpers, then pid 1's environment.
+bool IsContainer(System& sys) {
+  for (std::vector<std::string> argv : {std::vector<std::string>{"systemd-detect-virt", "--quiet", "--container"},
+                                        std::vector<std::string>{"running-in-container"},
+                                        std::vector<std::string>{"lxc-is-container"}}) {
+    auto r = sys.Run(Command{.argv = argv});
+    if (r.ok() && r->exit_code == 0) return true;
+  }
+  auto env = sys.ReadFile("/proc/1/environ");
+  if (!env.ok()) return false;
+  size_t pos = 0;
+  while (pos < env->size()) {
+    size_t end = env->find('\0', pos);
+    std::string entry = env->substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    std::string key = entry.substr(0, entry.find('='));
+    if (key == "container" || key == "LIBVIRT_LXC_UUID") return true;
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return false;
+}
+
+// SystemctlReader(...).parse_epoch_as_float(): "Property=N" in seconds.
+std::optional<double> SystemctlSeconds(System& sys, std::vector<std::string> argv, std::string* note) {
+  auto r = sys.Run(Command{.argv = argv});
+  std::string failure;
+  if (!r.ok()) {
+    failure = r.error().message;
+  } else if (!r->err.empty()) {
+    failure = r->err;
+  } else if (r->exit_code != 0) {
+    failure = "Unexpected error while running command.\nExit code: " + std::to_string(r->exit_code);
+  } else {
+    size_t eq = r->out.find('=');
+    std::string value = eq == std::string::npos ? "" : PyStrip(r->out.substr(eq + 1));
+    char* end = nullptr;
+    double v = std::strtod(value.c_str(), &end);
+    if (!value.empty() && end && *end == '\0') return v / 1000000;
+    failure = "could not convert string to float: " + PyStrRepr(value);
+  }
+  *note = "Subprocess call to systemctl has failed, returning error code (" + failure + ")\n";
+  return std::nullopt;
+}
+
+// /proc/1/stat's starttime (field 22, clock ticks after boot): when the
+// container's init started. (22.4 takes /proc/1/cmdline's atime.)
+std::optional<double> Pid1StartAfterBoot(System& sys) {
+  auto stat = sys.ReadFile("/proc/1/stat");
+  if (!stat.ok()) return std::nullopt;
+  size_t paren = stat->rfind(')');
+  if (paren == std::string::npos) return std::nullopt;
+  std::vector<std::string> fields = SplitWhitespace(stat->substr(paren + 1));
+  if (fields.size() < 20) return std::nullopt;  // fields[0] is field 3 (state)
+  return std::strtod(fields[19].c_str(), nullptr) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+BootTimes GatherBootTimes(System& sys, std::string* note) {
+  BootTimes t;
+  auto run_systemd = sys.Stat("/run/systemd/system");
+  if (!run_systemd.ok() || !run_systemd->is_dir) return t;
+  double now = sys.Now();
+  double boot = now - sys.Uptime();
+  auto k_end = SystemctlSeconds(sys, {"systemctl", "show", "-p", "UserspaceTimestampMonotonic"}, note);
+  if (!k_end) return t;
+  auto ci = SystemctlSeconds(sys, {"systemctl", "show", "cloud-init-local", "-p", "InactiveExitTimestampMonotonic"},
+                             note);
+  if (!ci) return t;
+  t.status = "successful";
+  t.kernel_start = boot;
+  if (IsContainer(sys)) {
+    auto start = Pid1StartAfterBoot(sys);
+    if (!start) {
+      *note = "Could not determine container boot time from /proc/1/stat.\n";
+      return BootTimes{};
+    }
+    t.kernel_start = boot + *start;
+    t.status = "container";
+  }
+  t.kernel_end = boot + *k_end;
+  t.ci_sysd_start = boot + *ci;
+  return t;
+}
+
+std::string AnalyzeBoot(std::string_view log_text, const BootTimes& times, std::string* status) {
+  *status = times.status;
+  // dump.parse_ci_logline turns each stage's "running 'init-local' at"
+  // line into the init-local event "starting search for local
+  // datasources"; nubo writes "nubo VERSION running 'init-local' at".
+  static const std::regex re(
+      "^(\\d{4}-\\d\\d-\\d\\d) (\\d\\d:\\d\\d:\\d\\d,\\d{3}) - .*(?:Cloud-init v\\. |nubo )\\S+ "
+      "running 'init-local' at .*$");
+  std::string ci_start;
+  size_t pos = 0;
+  while (pos < log_text.size()) {
+    size_t nl = log_text.find('\n', pos);
+    std::string line(log_text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
+    pos = nl == std::string_view::npos ? log_text.size() : nl + 1;
+    std::smatch m;
+    if (line.find("running 'init-local' at ") != std::string::npos && std::regex_match(line, m, re)) {
+      ci_start = PyUtcDatetime(ParseTimestamp(m[1], m[2]));
+    }
+  }
+  if (ci_start.empty()) {
+    ci_start = "Could not find init-local log-line in cloud-init.log";
+    *status = "failure";
+  }
+  if (*status == "failure") {
+    return "Your Linux distro or container does not support this functionality.\n"
+           "You must be running a Kernel Telemetry supported distro.\n"
+           "Please check https://cloudinit.readthedocs.io/en/latest/topics/analyze.html for more "
+           "information on supported distros.\n";
+  }
+  std::string k_s_t = PyUtcDatetime(times.kernel_start);
+  std::string ci_sysd_t = PyUtcDatetime(times.ci_sysd_start);
+  if (*status == "container") {
+    return "-- Most Recent Container Boot Record --\n"
+           "    Container started at: " + k_s_t + "\n"
+           "    Cloud-init activated by systemd at: " + ci_sysd_t + "\n"
+           "    Cloud-init start: " + ci_start + "\n";
+  }
+  return "-- Most Recent Boot Record --\n"
+         "    Kernel Started at: " + k_s_t + "\n"
+         "    Kernel ended boot at: " + PyUtcDatetime(times.kernel_end) + "\n"
+         "    Kernel time to boot (seconds): " + PyStr(Value(times.kernel_end - times.kernel_start)) + "\n"
+         "    Cloud-init activated by systemd at: " + ci_sysd_t + "\n"
+         "    Time between Kernel end boot and Cloud-init activation (seconds): " +
+         PyStr(Value(times.ci_sysd_start - times.kernel_end)) + "\n"
+         "    Cloud-init start: " + ci_start + "\n";
+}
 
 std::string EventStageName(std::string_view prefix) {
   if (prefix == "init") return "init-network";
