@@ -35,6 +35,17 @@ std::string Fixed(double v, int decimals) {
   return buf;
 }
 
+// Calls f(line) for each line of `text` (without its newline).
+template <typename F>
+void ForEachLine(std::string_view text, F f) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    f(std::string(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos)));
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+  }
+}
+
 struct Record {
   std::vector<Event> events;
 };
@@ -180,16 +191,12 @@ std::string AnalyzeBoot(std::string_view log_text, const BootTimes& times, std::
       "^(\\d{4}-\\d\\d-\\d\\d) (\\d\\d:\\d\\d:\\d\\d,\\d{3}) - .*(?:Cloud-init v\\. |nubo )\\S+ "
       "running 'init-local' at .*$");
   std::string ci_start;
-  size_t pos = 0;
-  while (pos < log_text.size()) {
-    size_t nl = log_text.find('\n', pos);
-    std::string line(log_text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
-    pos = nl == std::string_view::npos ? log_text.size() : nl + 1;
+  ForEachLine(log_text, [&](const std::string& line) {
     std::smatch m;
     if (line.find("running 'init-local' at ") != std::string::npos && std::regex_match(line, m, re)) {
       ci_start = PyUtcDatetime(ParseTimestamp(m[1], m[2]));
     }
-  }
+  });
   if (ci_start.empty()) {
     ci_start = "Could not find init-local log-line in cloud-init.log";
     *status = "failure";
@@ -231,13 +238,9 @@ std::vector<Event> ParseEvents(std::string_view log_text) {
       "^(\\d{4}-\\d\\d-\\d\\d) (\\d\\d:\\d\\d:\\d\\d,\\d{3}) - [^\\[]+\\[DEBUG\\]: (?:[^ ]+: )?(start|finish): "
       "([^: ]+): (.*)$");
   std::vector<Event> out;
-  size_t pos = 0;
-  while (pos < log_text.size()) {
-    size_t nl = log_text.find('\n', pos);
-    std::string line(log_text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
-    pos = nl == std::string_view::npos ? log_text.size() : nl + 1;
+  ForEachLine(log_text, [&](const std::string& line) {
     std::smatch m;
-    if (!std::regex_match(line, m, re)) continue;
+    if (!std::regex_match(line, m, re)) return;
     Event e;
     e.timestamp = ParseTimestamp(m[1], m[2]);
     e.event_type = m[3];
@@ -251,7 +254,7 @@ std::vector<Event> ParseEvents(std::string_view log_text) {
       }
     }
     out.push_back(std::move(e));
-  }
+  });
   return out;
 }
 
