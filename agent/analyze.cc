@@ -35,17 +35,6 @@ std::string Fixed(double v, int decimals) {
   return buf;
 }
 
-// Calls f(line) for each line of `text` (without its newline).
-template <typename F>
-void ForEachLine(std::string_view text, F f) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    f(std::string(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos)));
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-  }
-}
-
 struct Record {
   std::vector<Event> events;
 };
@@ -107,14 +96,9 @@ bool IsContainer(System& sys) {
   }
   auto env = sys.ReadFile("/proc/1/environ");
   if (!env.ok()) return false;
-  size_t pos = 0;
-  while (pos < env->size()) {
-    size_t end = env->find('\0', pos);
-    std::string entry = env->substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+  for (const std::string& entry : PySplit(*env, '\0')) {
     std::string key = entry.substr(0, entry.find('='));
     if (key == "container" || key == "LIBVIRT_LXC_UUID") return true;
-    if (end == std::string::npos) break;
-    pos = end + 1;
   }
   return false;
 }
@@ -191,12 +175,12 @@ std::string AnalyzeBoot(std::string_view log_text, const BootTimes& times, std::
       "^(\\d{4}-\\d\\d-\\d\\d) (\\d\\d:\\d\\d:\\d\\d,\\d{3}) - .*(?:Cloud-init v\\. |nubo )\\S+ "
       "running 'init-local' at .*$");
   std::string ci_start;
-  ForEachLine(log_text, [&](const std::string& line) {
+  for (const std::string& line : PySplit(log_text, '\n')) {
     std::smatch m;
     if (line.find("running 'init-local' at ") != std::string::npos && std::regex_match(line, m, re)) {
       ci_start = PyUtcDatetime(ParseTimestamp(m[1], m[2]));
     }
-  });
+  }
   if (ci_start.empty()) {
     ci_start = "Could not find init-local log-line in cloud-init.log";
     *status = "failure";
@@ -238,9 +222,9 @@ std::vector<Event> ParseEvents(std::string_view log_text) {
       "^(\\d{4}-\\d\\d-\\d\\d) (\\d\\d:\\d\\d:\\d\\d,\\d{3}) - [^\\[]+\\[DEBUG\\]: (?:[^ ]+: )?(start|finish): "
       "([^: ]+): (.*)$");
   std::vector<Event> out;
-  ForEachLine(log_text, [&](const std::string& line) {
+  for (const std::string& line : PySplit(log_text, '\n')) {
     std::smatch m;
-    if (!std::regex_match(line, m, re)) return;
+    if (!std::regex_match(line, m, re)) continue;
     Event e;
     e.timestamp = ParseTimestamp(m[1], m[2]);
     e.event_type = m[3];
@@ -254,7 +238,7 @@ std::vector<Event> ParseEvents(std::string_view log_text) {
       }
     }
     out.push_back(std::move(e));
-  });
+  }
   return out;
 }
 
