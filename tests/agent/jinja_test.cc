@@ -8,20 +8,13 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "agent/userdata.h"
+#include "support/files.h"
 
 namespace nubo {
 namespace {
 
-Value LoadJson(const std::string& rel) {
-  std::ifstream in(std::string(NUBO_SOURCE_DIR) + "/" + rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Value::parse(ss.str());
-}
+Value LoadJson(const std::string& rel) { return Value::parse(nubo::testing::ReadSourceFile(rel)); }
 
 TEST(JinjaTest, MatchesJinja2OnTheFixtureTable) {
   Value fixture = LoadJson("tests/fixtures/jinja/expected.json");

@@ -39,24 +39,19 @@
 
 #include "agent/cli.h"
 #include "modules/users_support.h"
+#include "support/files.h"
 
 namespace nubo::agent {
 namespace {
 
 namespace fs = std::filesystem;
+using nubo::testing::ReadHostFile;
 using nubo::testing::ShadowSystem;
 
 constexpr char kKeyMeta[] =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBgRaCaYPQRaMqueGtMTgyua6C1D3I/cyr2NjFxdZ5i8 meta@example";
 constexpr char kKeyAlice[] =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOsa95OrXjfvijGYRPFAM2C+SKlI3QtXAaODQz53hzNB alice@example";
-
-std::string ReadHost(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string UserData() {
   return std::string(R"(Content-Type: multipart/mixed; boundary="==b=="
@@ -123,7 +118,7 @@ echo per-boot
 class KillSystem : public ShadowSystem {
  public:
   KillSystem() : journal_(root() + ".journal") {
-    AddFile("/etc/cloud/cloud.cfg", ReadHost(NUBO_SOURCE_DIR "/packaging/cloud.cfg"));
+    AddFile("/etc/cloud/cloud.cfg", nubo::testing::ReadHostFile(NUBO_SOURCE_DIR "/packaging/cloud.cfg"));
     AddFile("/etc/sudoers", "@includedir /etc/sudoers.d\n", 0440);
     AddFile("/etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes\n");
     AddFile("/etc/hostname", "localhost\n");
@@ -144,7 +139,7 @@ class KillSystem : public ShadowSystem {
   }
   long points() const { return points_; }
   std::function<void()> on_point;
-  std::string Journal() const { return ReadHost(journal_); }
+  std::string Journal() const { return nubo::testing::ReadHostFile(journal_); }
 
  protected:
   void FaultPoint() override {
@@ -229,7 +224,7 @@ Tree Snapshot(const std::string& root) {
       t.entries[rel] = std::string("d") + mode;
     } else {
       t.entries[rel] = std::string("f") + mode + ":" +
-                       (HowToCompare(rel) == Content::kCompare ? ReadHost(it->path().string()) : "");
+                       (HowToCompare(rel) == Content::kCompare ? ReadHostFile(it->path().string()) : "");
     }
   }
   return t;

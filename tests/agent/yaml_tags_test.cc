@@ -6,19 +6,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "nubo/value.h"
+#include "support/files.h"
 
 namespace nubo {
 namespace {
 
 Value LoadFixture() {
-  std::ifstream in(std::string(NUBO_SOURCE_DIR) + "/tests/fixtures/yaml-tags/expected.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Value::parse(ss.str());
+  return Value::parse(nubo::testing::ReadSourceFile("tests/fixtures/yaml-tags/expected.json"));
 }
 
 // Compares nubo's value with PyYAML's, in generate.py's typed form; returns

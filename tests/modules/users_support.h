@@ -13,12 +13,11 @@
 
 #include <unistd.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "support/files.h"
 #include "support/test_system.h"
 
 namespace nubo::testing {
@@ -42,10 +41,7 @@ class ShadowSystem : public TestSystem {
             "root:*::\nadm:*::\ncdrom:*::\nsudo:*::\naudio:*::\ndip:*::\nplugdev:*::\n"
             "staff:*::\nusers:*::\n",
             0640);
-    std::ifstream in("/etc/login.defs");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    AddFile("/etc/login.defs", ss.str());
+    AddFile("/etc/login.defs", nubo::testing::ReadHostFile("/etc/login.defs"));
     AddFile("/etc/subuid", "");
     AddFile("/etc/subgid", "");
     AddDir("/etc/skel");
