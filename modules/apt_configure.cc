@@ -33,15 +33,14 @@
 //
 // Differences from 22.4: a `keyid` not in the local keyring is fetched
 // once from the keyserver and, when that fails, skipped with one warning
-// instead of failing the module; apt lists named after Ubuntu's default mirror are not
-// renamed; an `apt_sources` list entry without a filename is keyed
+// instead of failing the module; apt lists named after Ubuntu's default
+// mirror are not renamed; an `apt_sources` list entry without a filename is keyed
 // "sourceNN_cloud_config_sources.list" (NN its index) where 22.4 picks 8
 // random characters; sources are processed in sorted name order; with
 // preserve_sources_list and no sources, lsb_release and dpkg are not run
 // (nothing uses the release or the mirrors).
 
 #include <algorithm>
-#include <cstdio>
 #include <regex>
 #include <set>
 
@@ -655,9 +654,8 @@ Result<Value> ConvertToV3(ModuleContext& ctx, const Value& config) {
           name = PyStr(ent["filename"]);
         } else {
           ent["filename"] = "cloud_config_sources.list";
-          char idx[16];
-          std::snprintf(idx, sizeof idx, "source%02zu", i);
-          name = std::string(idx) + "_cloud_config_sources.list";
+          std::string idx = std::to_string(i);
+          name = "source" + std::string(idx.size() < 2 ? "0" : "") + idx + "_cloud_config_sources.list";
         }
         dict[name] = ent;
       }
