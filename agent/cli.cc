@@ -701,10 +701,23 @@ int RunCommandLine(const std::vector<std::string>& args, const CliEnv& env) {
     }
     SchemaReport report = CheckCloudConfig(*text, o.config_file ? *o.config_file : "None");
     for (const auto& n : report.notes) std::cerr << "nubo: " << n << "\n";
-    if (o.annotate) {
-      print(AnnotateCloudConfig(*text, report));
+    if (!o.annotate && report.errors.size() == 1 && report.errors[0].path.empty()) {
+      std::cerr << "Error:\n" << report.errors[0].message << "\n";
+      return 1;
+    }
+    if (o.annotate) {  // printed only when there is something to mark, as 22.4
+      if (!report.errors.empty() || !report.deprecations.empty()) print(AnnotateCloudConfig(*text, report) + "\n");
       if (report.errors.empty()) print("Valid cloud-config: " + source + "\n");
       return report.errors.empty() ? 0 : 1;
+    }
+    // As 22.4's validate_cloudconfig_file: on errors or deprecations the
+    // deprecations line (even empty) on stdout; only errors fail.
+    if (!report.errors.empty() || !report.deprecations.empty()) {
+      std::string line = "Cloud config schema deprecations: ";
+      for (size_t i = 0; i < report.deprecations.size(); ++i) {
+        line += (i ? ", " : "") + report.deprecations[i].path + ": " + report.deprecations[i].message;
+      }
+      print(line + "\n");
     }
     if (!report.errors.empty()) {
       std::string msg = "Cloud config schema errors: ";

@@ -5,9 +5,11 @@
 //
 //   auto report = CheckCloudConfig(text, "/tmp/user-data");
 //   for (const auto& e : report.errors) std::cerr << e.path << ": " << e.message;
-//   // e.path: "format-l3.c7" (not YAML), "runcmd" (wrong type)
+//   // e.path: "format-l3.c7" (not YAML), "runcmd" or "ntp.pools.0" (the value at fault)
 //
-// Problems are cloud-init's SchemaProblem (path, message); `notes` are
+// Problems are cloud-init's SchemaProblem (path, message); an error with an
+// empty path is about the whole document ("Cloud-config is not a YAML
+// dict.", cloud-init's RuntimeError) and is printed alone. `notes` are
 // nubo's extras, never errors: an unknown key with a did-you-mean, a key of
 // a module nubo does not implement.
 #pragma once
@@ -27,14 +29,17 @@ struct SchemaProblem {
 
 struct SchemaReport {
   std::vector<SchemaProblem> errors;
+  std::vector<SchemaProblem> deprecations;  // "DEPRECATED: ..."; never errors
   std::vector<std::string> notes;
 };
 
 SchemaReport CheckCloudConfig(std::string_view text, const std::string& source);
 
-// The type checks alone, on an already merged config (the boot-time check:
-// cloud-init's validate_cloudconfig_schema(strict=False) in init).
-std::vector<SchemaProblem> CheckConfigTypes(const Value& config);
+// The checks alone, on an already parsed or merged config (also the
+// boot-time check: cloud-init's validate_cloudconfig_schema in init): each
+// top-level key a module declares, against its KeySpec, as deep as it is
+// declared. Paths are cloud-init's ("ntp.pools.0"); no notes.
+SchemaReport CheckConfigSchema(const Value& config);
 
 // The `--annotate` form: the text with "# E1" marks on the offending lines
 // and the list of errors after it, as cloud-init prints it.

@@ -542,14 +542,24 @@ int Agent::Init(bool local) {
   Value merged = MergeConfig(base, data->config, vendor_cc, user_cc, ExtraConfigs());
   for (const auto& p : config_problems_) log.Warning(p);
   config_problems_.clear();
-  // As cloud-init's main_init: the merged config against the declared key
-  // types, one warning (cloud-init's text, then the details).
+  // As cloud-init's main_init: the merged config against the modules'
+  // declarations. Deprecations are one warning with the details; errors one
+  // warning with cloud-init's text and only the paths at fault, never their
+  // values (as cloud-init's log_details=False: a value may be a password).
   if (!data->user_data.empty()) {
-    std::string details;
-    for (const auto& p : CheckConfigTypes(merged)) details += (details.empty() ? "" : ", ") + p.path + ": " + p.message;
-    if (!details.empty()) {
+    SchemaReport schema = CheckConfigSchema(merged);
+    if (!schema.deprecations.empty()) {
+      std::string details;
+      for (const auto& p : schema.deprecations) details += "\n" + p.path + ": " + p.message;
+      log.Warning("Deprecated cloud-config provided:" + details);
+    }
+    std::string at;
+    for (const auto& p : schema.errors) {
+      if (at.find(p.path) == std::string::npos) at += (at.empty() ? "" : ", ") + p.path;
+    }
+    if (!at.empty()) {
       log.Warning("Invalid cloud-config provided: Please run 'sudo cloud-init schema --system' to see the schema "
-                  "errors. (" + details + ")");
+                  "errors. (at " + at + ")");
     }
   }
   auto entries = ParseModuleList(Get(merged, "cloud_init_modules"), "cloud_init_modules");

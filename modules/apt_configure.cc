@@ -759,6 +759,27 @@ Status Run(ModuleContext& ctx) {
 
 }  // namespace
 
+// cloud-init's schema of `apt` (its apt_configure.mirror for primary and security).
+KeySpec AptKey() {
+  using namespace spec;
+  KeySpec mirror = List(Map({List("arches", Str()).MinItems(1), Str("uri"), List("search", Str()).MinItems(1),
+                             Bool("search_dns"), Str("keyid"), Str("key"), Str("keyserver")})
+                            .Closed()
+                            .Required({"arches"}))
+                       .MinItems(1);
+  return Map("apt", {Bool("preserve_sources_list"), List("disable_suites", Str()).MinItems(1).Unique(),
+                     mirror.Named("primary"), mirror.Named("security"), Str("add_apt_repo_match"),
+                     Map("debconf_selections").MinKeys(1).Values(Str(), "^.+$"), Str("sources_list"), Str("conf"),
+                     Str("https_proxy"), Str("http_proxy"), Str("proxy"), Str("ftp_proxy"),
+                     Map("sources").Values(Map({Str("source"), Str("keyid"), Str("key"), Str("keyserver"),
+                                                Str("filename"), Bool("append")})
+                                               .Closed()
+                                               .MinKeys(1),
+                                           "^.+$")})
+      .Closed()
+      .MinKeys(1);
+}
+
 const ModuleSpec kSpec{
     .name = "apt_configure",
     .aliases = {},
@@ -766,7 +787,7 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {},  // 22.4: activate_by_schema_keys is empty
     .distros = {"ubuntu", "debian"},
-    .reads = {{"apt", KeyType::kMap}},
+    .reads = {AptKey()},
     .run = &Run,
 };
 

@@ -48,7 +48,8 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {"apt_pipelining"},
     .distros = {"ubuntu", "debian"},
-    .reads = {{"apt_pipelining", KeyType::kAny}},
+    .reads = {spec::OneOf("apt_pipelining",
+                         {spec::Int(), spec::Bool(), spec::Str().Enum({"none", "unchanged", "os"})})},
     .run = &Run,
 };
 

@@ -157,6 +157,14 @@ Status Run(ModuleContext& ctx) {
 
 }  // namespace
 
+// ca_certs and its deprecated spelling ca-certs (cloud-init's ca_certs.properties).
+KeySpec CertsKey(std::string_view name) {
+  return spec::Map(name, {spec::Bool("remove-defaults").Deprecated("use 'remove_defaults' instead"),
+                          spec::Bool("remove_defaults"), spec::List("trusted", spec::Str()).MinItems(1)})
+      .Closed()
+      .MinKeys(1);
+}
+
 const ModuleSpec kSpec{
     .name = "ca_certs",
     .aliases = {},
@@ -164,7 +172,7 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {"ca_certs", "ca-certs"},
     .distros = {"alpine", "debian", "ubuntu", "rhel"},
-    .reads = {{"ca_certs", KeyType::kMap}, {"ca-certs", KeyType::kMap}},
+    .reads = {CertsKey("ca_certs"), CertsKey("ca-certs").Deprecated("use 'ca_certs' instead")},
     .run = &Run,
 };
 

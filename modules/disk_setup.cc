@@ -1023,9 +1023,22 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"disk_setup", "fs_setup"},
-    .reads = {{"disk_setup", KeyType::kMap},
-              {"fs_setup", KeyType::kList},
-              {"device_aliases", KeyType::kMap}},
+    .reads = {spec::Map("disk_setup")
+                  .Values(spec::Map({spec::Str("table_type").Enum({"mbr", "gpt"}),
+                                     spec::OneOf("layout", {spec::Str().Enum({"remove"}), spec::Bool(),
+                                                            spec::List(spec::OneOf(
+                                                                {spec::Int(), spec::List(spec::Int()).MinItems(2).MaxItems(2)}))}),
+                                     spec::Bool("overwrite")})
+                              .Closed(),
+                          "^.+$"),
+              spec::List("fs_setup",
+                         spec::Map({spec::Str("label"), spec::Str("filesystem"), spec::Str("device"),
+                                    spec::OneOf("partition", {spec::Str().Enum({"auto", "any", "none"})}),
+                                    spec::Bool("overwrite"), spec::Str("replace_fs"),
+                                    spec::OneOf("extra_opts", {spec::List(spec::Str()), spec::Str()}),
+                                    spec::OneOf("cmd", {spec::List(spec::Str()), spec::Str()})})
+                             .Closed()),
+              spec::Map("device_aliases").Values(spec::Str(), "^.+$")},
     .run = &Run,
 };
 

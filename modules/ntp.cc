@@ -263,7 +263,17 @@ const ModuleSpec kSpec{
                 "fedora", "freebsd", "mariner", "miraclelinux", "openbsd", "openEuler",
                 "openmandriva", "opensuse", "photon", "rhel", "rocky", "sles", "ubuntu",
                 "virtuozzo"},
-    .reads = {{"ntp", KeyType::kAny}},
+    .reads = {spec::Map("ntp", {spec::List("pools", spec::Str()).Unique(),
+                                spec::List("servers", spec::Str()).Unique(),
+                                spec::Str("ntp_client"),
+                                spec::Bool("enabled"),
+                                spec::Map("config", {spec::Str("confpath"), spec::Str("check_exe"),
+                                                     spec::List("packages", spec::Str()).Unique(),
+                                                     spec::Str("service_name"), spec::Str("template")})
+                                    .Closed()
+                                    .MinKeys(1)})
+                   .Closed()
+                   .Nullable()},
     .run = &Run,
 };
 

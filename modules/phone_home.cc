@@ -198,7 +198,15 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"phone_home"},
-    .reads = {{"phone_home", KeyType::kMap}},
+    .reads = {spec::Map("phone_home",
+                        {spec::Str("url"),
+                         spec::OneOf("post", {spec::Str().Enum({"all"}),
+                                              spec::List(spec::Str().Enum({"pub_key_dsa", "pub_key_rsa", "pub_key_ecdsa",
+                                                                           "pub_key_ed25519", "instance_id", "hostname",
+                                                                           "fqdn"}))}),
+                         spec::Int("tries")})
+                  .Closed()
+                  .Required({"url"})},
     .run = &Run,
 };
 

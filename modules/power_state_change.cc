@@ -135,7 +135,15 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"power_state"},
-    .reads = {{"power_state", KeyType::kMap}},
+    .reads = {spec::Map("power_state",
+                         {spec::OneOf("delay", {spec::Int().Min(0),
+                                                spec::Str().Pattern("^\\+?[0-9]+$").Deprecated("use an integer"),
+                                                spec::Str().Enum({"now"})}),
+                          spec::Str("mode").Enum({"poweroff", "reboot", "halt"}), spec::Str("message"),
+                          spec::Int("timeout"),
+                          spec::OneOf("condition", {spec::Str(), spec::Bool(), spec::List(spec::Any())})})
+                   .Closed()
+                   .Required({"mode"})},
     .run = &Run,
 };
 

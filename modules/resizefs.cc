@@ -158,7 +158,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kAlways,
     .activated_by = {},
-    .reads = {{"resize_rootfs", KeyType::kAny}},
+    .reads = {spec::OneOf("resize_rootfs", {spec::Bool(), spec::Str().Enum({"noblock"})})},
     .run = &Run,
 };
 

@@ -113,7 +113,10 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {"manage_resolv_conf"},
     .distros = {"alpine", "fedora", "mariner", "opensuse", "photon", "rhel", "sles"},
-    .reads = {{"manage_resolv_conf", KeyType::kAny}, {"resolv_conf", KeyType::kMap}},
+    .reads = {spec::Bool("manage_resolv_conf"),
+              spec::Map("resolv_conf", {{"nameservers", KeyType::kList}, {"searchdomains", KeyType::kList},
+                                        spec::Str("domain"), {"sortlist", KeyType::kList}, {"options", KeyType::kMap}})
+                  .Closed()},
     .run = &Run,
 };
 

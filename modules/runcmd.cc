@@ -34,7 +34,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kConfig,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"runcmd"},
-    .reads = {{"runcmd", KeyType::kList}},
+    .reads = {spec::List("runcmd", spec::OneOf({spec::List(spec::Str()), spec::Str(), spec::Null()})).MinItems(1)},
     .run = &Run,
 };
 

@@ -24,7 +24,10 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {{"vendor_data", KeyType::kMap}},
+    .reads = {spec::Map("vendor_data", {spec::OneOf("enabled", {spec::Bool(), spec::Str().Deprecated("use a boolean")}),
+                                       spec::OneOf("prefix", {spec::List(spec::OneOf({spec::Str(), spec::Int()})),
+                                                              spec::Str()})})
+                   .Closed()},
     .run = &Run,
 };
 

@@ -145,7 +145,10 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {{"random_seed", KeyType::kMap}},
+    .reads = {spec::Map("random_seed", {spec::Str("file"), spec::Str("data"),
+                                       spec::Str("encoding").Enum({"raw", "base64", "b64", "gzip", "gz"}),
+                                       spec::List("command", spec::Str()), spec::Bool("command_required")})
+                   .Closed()},
     .run = &Run,
 };
 

@@ -341,9 +341,22 @@ const ModuleSpec kSpec{
     .stage = Stage::kConfig,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {{"chpasswd", KeyType::kMap},
-              {"password", KeyType::kAny},
-              {"ssh_pwauth", KeyType::kAny}},
+    .reads = {spec::Map("chpasswd",
+                        {spec::Bool("expire"),
+                         spec::List("users", spec::OneOf({spec::Map({spec::Str("name"), spec::Str("type").Enum({"RANDOM"})})
+                                                              .Closed()
+                                                              .Required({"name", "type"}),
+                                                          spec::Map({spec::Str("name"),
+                                                                     spec::Str("type").Enum({"hash", "text"}),
+                                                                     spec::Str("password")})
+                                                              .Closed()
+                                                              .Required({"name", "password"})})),
+                         spec::OneOf("list", {spec::Str(), spec::List(spec::Str().Pattern("^.+:.+$"))})
+                             .MinItems(1)
+                             .Deprecated("use 'users' instead")})
+                  .Closed(),
+              spec::Str("password"),
+              spec::OneOf("ssh_pwauth", {spec::Bool(), spec::Str().Deprecated("use a boolean")})},
     .run = &Run,
 };
 

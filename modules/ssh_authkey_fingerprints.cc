@@ -189,7 +189,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {{"no_ssh_fingerprints", KeyType::kAny},
+    .reads = {spec::Bool("no_ssh_fingerprints"),
               {"authkey_hash", KeyType::kString},
               {"users", KeyType::kAny}},
     .run = &Run,

@@ -131,7 +131,7 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
     .distros = {"ubuntu", "debian", "cos"},
-    .reads = {{"ssh_import_id", KeyType::kAny}},
+    .reads = {spec::List("ssh_import_id", spec::Str())},
     .run = &Run,
 };
 

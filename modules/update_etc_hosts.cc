@@ -96,7 +96,9 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kAlways,
     .activated_by = {"manage_etc_hosts"},
-    .reads = {{"manage_etc_hosts", KeyType::kAny}},
+    .reads = {spec::OneOf("manage_etc_hosts",
+                           {spec::Bool(), spec::Str().Enum({"localhost"}),
+                            spec::Str().Enum({"template"}).Deprecated("use 'true' instead")})},
     .run = &Run,
 };
 

@@ -466,15 +466,39 @@ Status Run(ModuleContext& ctx) {
 
 }  // namespace
 
+// cloud-init's users_groups.groups_by_groupname: {group: member or [members]}.
+KeySpec GroupsByName() {
+  return spec::Map().Values(spec::OneOf({spec::Str(), spec::List(spec::Str()).MinItems(1)}), "^.+$");
+}
+
+// cloud-init's users_groups.user: one entry of `users`, or `user`.
+KeySpec UserKey() {
+  return spec::Map({spec::Str("name"), spec::Str("expiredate").Format("date"), spec::Str("gecos"),
+              spec::OneOf("groups", {spec::Str(), spec::List(spec::Str()).MinItems(1),
+                               spec::Map().Values(spec::Null().Deprecated("use a list of group names"), "^.+$")}),
+              spec::Str("homedir"), spec::Str("inactive"), spec::Bool("lock-passwd").Deprecated("use 'lock_passwd' instead"),
+              spec::Bool("lock_passwd"), spec::Bool("no_create_home"), spec::Bool("no_log_init"), spec::Bool("no_user_group"), spec::Str("passwd"),
+              spec::Str("hashed_passwd"), spec::Str("plain_text_passwd"), spec::Bool("create_groups"), spec::Str("primary_group"),
+              spec::Str("selinux_user"), spec::Str("shell"), spec::Str("snapuser"), spec::List("ssh_authorized_keys", spec::Str()).MinItems(1),
+              spec::List("ssh_import_id", spec::Str()).MinItems(1), spec::Bool("ssh_redirect_user"), spec::Bool("system"),
+              spec::OneOf("sudo", {spec::Str(), spec::Null(), spec::Bool().Deprecated("use a sudo rule string, or null")}),
+              spec::OneOf("uid", {spec::Int(), spec::Str().Deprecated("use an integer")})})
+      .Closed()
+      .Either({spec::Map().Required({"name"}), spec::Map().Required({"snapuser"})});
+}
+
 const ModuleSpec kSpec{
     .name = "users_groups",
     .aliases = {"users-groups"},
     .stage = Stage::kInit,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {{"users", KeyType::kAny},
-              {"groups", KeyType::kAny},
-              {"user", KeyType::kAny},
+    .reads = {spec::OneOf("users", {spec::Str(),
+                                     spec::List(spec::OneOf({spec::Str(), spec::List(spec::Str()), UserKey()})).MinItems(1),
+                                     spec::Map()}),
+              spec::OneOf("groups", {spec::Str(), GroupsByName(),
+                                     spec::List(spec::OneOf({spec::Str(), GroupsByName()})).MinItems(1)}),
+              spec::OneOf("user", {spec::Str(), UserKey()}),
               {"system_info", KeyType::kMap}},
     .run = &Run,
 };

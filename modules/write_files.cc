@@ -263,13 +263,25 @@ Status Run(ModuleContext& ctx) { return Apply(ctx, /*deferred=*/false); }
 
 }  // namespace
 
+// The key both write_files modules read (cloud-init's schema of it).
+KeySpec FilesKey() {
+  return spec::List("write_files",
+                    spec::Map({spec::Str("path"), spec::Str("content"), spec::Str("owner"), spec::Str("permissions"),
+                               spec::Str("encoding").Enum({"gz", "gzip", "gz+base64", "gzip+base64", "gz+b64",
+                                                           "gzip+b64", "b64", "base64", "text/plain"}),
+                               spec::Bool("append"), spec::Bool("defer")})
+                        .Closed()
+                        .Required({"path"}))
+      .MinItems(1);
+}
+
 const ModuleSpec kSpec{
     .name = "write_files",
     .aliases = {"write-files"},
     .stage = Stage::kInit,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"write_files"},
-    .reads = {{"write_files", KeyType::kList}},
+    .reads = {FilesKey()},
     .run = &Run,
 };
 
@@ -287,7 +299,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"write_files"},
-    .reads = {{"write_files", KeyType::kList}},
+    .reads = {write_files::FilesKey()},
     .run = &Run,
 };
 

@@ -71,8 +71,15 @@ TEST_F(CompatBreadthTest, InvalidCloudConfigIsOneWarningAtBoot) {
   ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
   EXPECT_TRUE(log_.Contains(LogLevel::kWarning,
                             "Invalid cloud-config provided: Please run 'sudo cloud-init schema --system' to see "
-                            "the schema errors. (final_message: [1] is not of type 'string')"))
+                            "the schema errors. (at final_message, write_files)"))
       << log_.Dump();
+}
+
+TEST_F(CompatBreadthTest, TheBootsSchemaWarningNamesPathsNotValues) {
+  Seed("#cloud-config\nchpasswd:\n  users:\n  - {name: ubuntu, password: [s3cr3t-pw], type: text}\n");
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_TRUE(log_.Contains(LogLevel::kWarning, "schema errors. (at chpasswd.users.0)")) << log_.Dump();
+  EXPECT_EQ(log_.Dump().find("s3cr3t-pw"), std::string::npos) << log_.Dump();
 }
 
 TEST_F(CompatBreadthTest, ValidCloudConfigGivesNoSchemaWarning) {

@@ -31,6 +31,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean (we run as root)
 sys.path.insert(0, HERE)
 import dump  # noqa: E402
 import netconvert  # noqa: E402
+import schemacheck  # noqa: E402
 import openstack_env  # noqa: E402
 
 STAGES = [
@@ -245,7 +246,7 @@ def load_scenarios(only):
     if only:
         wanted = [p for o in only for p in o.split(",")]
         names = [n for n in names if any(fnmatch.fnmatch(n, w) for w in wanted)]
-        if not names and not any(fnmatch.fnmatch("net-convert", w) for w in wanted):
+        if not names and not any(fnmatch.fnmatch(p, w) for w in wanted for p in ("net-convert", "schema-examples")):
             raise SystemExit(f"compat: no scenario matches {wanted}")
     return [Scenario(os.path.join(root, n)) for n in names]
 
@@ -535,6 +536,34 @@ def main():
               f"({time.monotonic() - t_nc:.0f}s)")
         for e in known.entries:
             if e["hits"] == 0 and all(g.startswith("net-convert:") for g in e["scenario"]):
+                print(f"warning: stale known-difference (matched nothing): scenario={','.join(e['scenario'])} "
+                      f"item={e['item']} ({label(e)})")
+    # cloud-init's own schema examples: both agents' `schema -c` verdicts
+    # (lib/schemacheck.py, tests/fixtures/schema-examples), unless --only names scenarios only.
+    sc_ran = not args.self_check and (not args.only or any(
+        fnmatch.fnmatch("schema-examples", w) for o in args.only for w in o.split(",")))
+    if sc_ran:
+        t_sc = time.monotonic()
+        sc_total = sc_same = 0
+        try:
+            for name, diffs in schemacheck.compare(cache, nubo, args.workdir, args.keep):
+                sc_total += 1
+                if not diffs:
+                    sc_same += 1
+                    if args.verbose:
+                        print(f"=== {name}: match")
+                    continue
+                diffs = [(item, [f"-{a}" for a in la] + [f"+{b}" for b in lb]) for item, la, lb in diffs]
+                body, n_known = classify(known, name, diffs, totals, args.verbose)
+                if n_known < len(diffs) or args.verbose:
+                    print(f"=== {name}: {len(diffs)} differences, {n_known} known, {len(diffs) - n_known} unlisted")
+                    print("\n".join(body))
+        except RuntimeError as e:
+            print(f"=== ERROR {e}")
+            errors += 1
+        print(f"compat: schema examples {sc_same}/{sc_total} same verdict ({time.monotonic() - t_sc:.0f}s)")
+        for e in known.entries:
+            if e["hits"] == 0 and all(g.startswith("schema:") for g in e["scenario"]):
                 print(f"warning: stale known-difference (matched nothing): scenario={','.join(e['scenario'])} "
                       f"item={e['item']} ({label(e)})")
     # An entry is stale if it matched nothing although every scenario it covers ran.
