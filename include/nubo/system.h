@@ -177,7 +177,9 @@ class System {
   // sethostname(2).
   virtual Status SetTransientHostname(const std::string& name) = 0;
   // Runs `command` in a child process that outlives the caller's return;
-  // `on_exit` runs in that child when the command ends (to log it).
+  // `on_exit` runs in that child when the command ends (to log it). The
+  // child is in its own session with /dev/null as stdin, stdout and stderr:
+  // it never holds the caller's output open.
   virtual Status RunDetached(const Command& command,
                              std::function<void(const Result<CommandResult>&)> on_exit) = 0;
 };
