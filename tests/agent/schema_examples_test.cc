@@ -14,7 +14,7 @@
 
 #include "agent/schema.h"
 #include "agent/stages.h"
-#include "tests/support/files.h"
+#include "support/files.h"
 
 namespace nubo::agent {
 namespace {
