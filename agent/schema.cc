@@ -6,6 +6,8 @@
 
 #include "agent/schema.h"
 
+#include <yaml.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -222,19 +224,72 @@ const std::map<std::string, std::string>& KeyOwners() {
   return owners;
 }
 
-// Where `key:` starts a line at the top level: its 1-based line, or 0.
-int TopLevelKeyLine(std::string_view text, const std::string& key) {
-  int line = 1;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view l = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    if (l.starts_with(key) && l.size() > key.size() && (l[key.size()] == ':')) return line;
-    if (nl == std::string_view::npos) break;
-    pos = nl + 1;
-    ++line;
+// cloud-init's schemamarks (safeyaml.load_with_marks): the 1-based line of
+// each path in the document, "ntp.pools.0" style: a mapping entry's key
+// line, a sequence item's first line. Only for --annotate, on a text that
+// already parsed (so within the YAML limits).
+std::map<std::string, int> PathLines(std::string_view text) {
+  std::map<std::string, int> lines;
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) return lines;
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  struct Frame {
+    bool map = false;
+    bool want_key = true;  // a map's next node is a key
+    size_t index = 0;      // a sequence's next item
+    std::string path, key;
+    bool ignored = false;  // a complex key's subtree
+  };
+  std::vector<Frame> stack;
+  auto join = [](const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; };
+  for (bool done = false; !done;) {
+    yaml_event_t ev;
+    if (!yaml_parser_parse(&parser, &ev)) break;
+    int line = static_cast<int>(ev.start_mark.line) + 1;
+    bool start = ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_SEQUENCE_START_EVENT;
+    bool node = start || ev.type == YAML_SCALAR_EVENT || ev.type == YAML_ALIAS_EVENT;
+    if (ev.type == YAML_STREAM_END_EVENT || ev.type == YAML_DOCUMENT_END_EVENT) done = true;
+    if (node) {
+      std::string path;
+      bool ignored = !stack.empty() && stack.back().ignored;
+      if (!stack.empty() && !ignored) {
+        Frame& top = stack.back();
+        if (top.map && top.want_key) {
+          top.want_key = false;
+          if (ev.type == YAML_SCALAR_EVENT) {
+            top.key = std::string(reinterpret_cast<const char*>(ev.data.scalar.value), ev.data.scalar.length);
+            lines.emplace(join(top.path, top.key), line);
+          } else {
+            top.key.clear();
+            ignored = start;  // a complex key: its subtree has no paths
+          }
+          if (start) stack.push_back({.map = ev.type == YAML_MAPPING_START_EVENT, .ignored = ignored});
+          yaml_event_delete(&ev);
+          continue;
+        }
+        path = top.map ? join(top.path, top.key) : join(top.path, std::to_string(top.index++));
+        if (!top.map) lines.emplace(path, line);
+        if (top.map) top.want_key = true;
+      }
+      if (start) stack.push_back({.map = ev.type == YAML_MAPPING_START_EVENT, .path = path, .ignored = ignored});
+    } else if (ev.type == YAML_MAPPING_END_EVENT || ev.type == YAML_SEQUENCE_END_EVENT) {
+      if (!stack.empty()) stack.pop_back();
+    }
+    yaml_event_delete(&ev);
   }
-  return 0;
+  yaml_parser_delete(&parser);
+  return lines;
+}
+
+// The line to mark for a problem at `path`: its own, else its nearest
+// parent's, else the first.
+int LineOf(const std::map<std::string, int>& lines, std::string path) {
+  while (true) {
+    if (auto it = lines.find(path); it != lines.end()) return it->second;
+    size_t dot = path.rfind('.');
+    if (dot == std::string::npos) return 1;
+    path.resize(dot);
+  }
 }
 
 }  // namespace
@@ -306,22 +361,24 @@ SchemaReport CheckConfigSchema(const Value& config) {
 
 std::string AnnotateCloudConfig(std::string_view text, const SchemaReport& report) {
   // As 22.4's _Annotator: each problem marked on its line (a format-lL.cC
-  // path's line, else its top-level key's), numbered in line order, E for
+  // path's line, else its path's, as schemamarks gives it), numbered in line order, E for
   // errors and D for deprecations, then the footers.
   struct Marks {
     std::vector<std::string> errors, deprecations;
   };
   std::map<int, Marks> by_line;
+  std::map<std::string, int> path_lines;
   auto place = [&](const std::vector<SchemaProblem>& problems, bool error) {
     for (const SchemaProblem& p : problems) {
       int line = 0, column = 0;
       if (std::sscanf(p.path.c_str(), "format-l%d.c%d", &line, &column) != 2) {
-        line = TopLevelKeyLine(text, p.path.substr(0, p.path.find('.')));
+        line = LineOf(path_lines, p.path);
       }
       Marks& m = by_line[line > 0 ? line : 1];
       (error ? m.errors : m.deprecations).push_back(p.message);
     }
   };
+  path_lines = PathLines(text);
   place(report.errors, true);
   place(report.deprecations, false);
   std::vector<std::string> lines, error_footer, deprecation_footer;

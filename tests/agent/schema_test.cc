@@ -108,6 +108,16 @@ TEST(SchemaTest, AnnotateMarksTheLine) {
             "#cloud-config\nruncmd: ls\t\t# E1\n\n# Errors: -------------\n# E1: 'ls' is not of type 'array'\n\n");
 }
 
+TEST(SchemaTest, AnnotateMarksTheLineOfANestedPath) {
+  std::string text = "#cloud-config\nntp:\n  pools:\n    - 1\n  servers: [a, a]\nruncmd:\n  - [ls]\n  - 7\n";
+  auto r = CheckCloudConfig(text, "f.yaml");
+  EXPECT_EQ(AnnotateCloudConfig(text, r),
+            "#cloud-config\nntp:\n  pools:\n    - 1\t\t# E1\n  servers: [a, a]\t\t# E2\nruncmd:\n  - [ls]\n"
+            "  - 7\t\t# E3\n\n"
+            "# Errors: -------------\n# E1: 1 is not of type 'string'\n# E2: ['a', 'a'] has non-unique elements\n"
+            "# E3: 7 is not valid under any of the given schemas\n\n");
+}
+
 TEST(SchemaTest, AnnotateNumbersInLineOrderWithDeprecations) {
   std::string text = "#cloud-config\nruncmd: ls\napt_update: true\nfinal_message: [1]\n";
   auto r = CheckCloudConfig(text, "f.yaml");
