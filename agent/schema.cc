@@ -173,6 +173,16 @@ void Check(const KeySpec& spec, const Value& v, const std::string& path, SchemaR
   }
 }
 
+// Every module's declarations, built once on first use.
+const std::vector<KeySpec>& Reads(const ModuleSpec* spec) {
+  static const std::map<const ModuleSpec*, std::vector<KeySpec>> all = [] {
+    std::map<const ModuleSpec*, std::vector<KeySpec>> m;
+    for (const ModuleSpec* s : AllModules()) m[s] = s->reads ? s->reads() : std::vector<KeySpec>{};
+    return m;
+  }();
+  return all.at(spec);
+}
+
 bool Deep(const KeySpec& k) {
   return !k.keys.empty() || !k.values.empty() || !k.items.empty() || !k.any_of.empty() || !k.allowed.empty() ||
          !k.required.empty() || k.closed || !k.deprecated.empty();
@@ -185,7 +195,7 @@ bool Deep(const KeySpec& k) {
 const KeySpec* Declared(const std::string& key) {
   const KeySpec* first = nullptr;
   for (const ModuleSpec* spec : AllModules()) {
-    for (const KeySpec& k : spec->reads) {
+    for (const KeySpec& k : Reads(spec)) {
       if (k.name != key) continue;
       if (Deep(k)) return &k;
       if (!first) first = &k;
@@ -213,7 +223,7 @@ const std::map<std::string, std::string>& KeyOwners() {
   static const std::map<std::string, std::string> owners = [] {
     std::map<std::string, std::string> m;
     for (const ModuleSpec* spec : AllModules()) {
-      for (const KeySpec& k : spec->reads) m.emplace(std::string(k.name), std::string(spec->name));
+      for (const KeySpec& k : Reads(spec)) m.emplace(std::string(k.name), std::string(spec->name));
       for (auto k : spec->activated_by) m.emplace(std::string(k), std::string(spec->name));
     }
     for (const auto& [module, keys] : KnownCloudInitModules()) {
@@ -457,7 +467,7 @@ std::string SchemaDocs(std::string_view module) {
   for (const ModuleSpec* spec : AllModules()) {
     if (module != "all" && spec->name != module) continue;
     out += std::string(spec->name) + "\n";
-    DescribeKeys(spec->reads, "  ", out);
+    DescribeKeys(Reads(spec), "  ", out);
   }
   return out;
 }

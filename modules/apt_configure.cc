@@ -787,7 +787,7 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {},  // 22.4: activate_by_schema_keys is empty
     .distros = {"ubuntu", "debian"},
-    .reads = {AptKey()},
+    .reads = [] { return std::vector<KeySpec>{AptKey()}; },
     .run = &Run,
 };
 

@@ -48,8 +48,8 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {"apt_pipelining"},
     .distros = {"ubuntu", "debian"},
-    .reads = {spec::OneOf("apt_pipelining",
-                         {spec::Int(), spec::Bool(), spec::Str().Enum({"none", "unchanged", "os"})})},
+    .reads = [] { return std::vector<KeySpec>{spec::OneOf("apt_pipelining",
+                         {spec::Int(), spec::Bool(), spec::Str().Enum({"none", "unchanged", "os"})})}; },
     .run = &Run,
 };
 

@@ -59,7 +59,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kAlways,
     .activated_by = {"bootcmd"},
-    .reads = {spec::List("bootcmd", spec::OneOf({spec::List(spec::Str()), spec::Str()})).MinItems(1)},
+    .reads = [] { return std::vector<KeySpec>{spec::List("bootcmd", spec::OneOf({spec::List(spec::Str()), spec::Str()})).MinItems(1)}; },
     .run = &Run,
 };
 

@@ -172,7 +172,7 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {"ca_certs", "ca-certs"},
     .distros = {"alpine", "debian", "ubuntu", "rhel"},
-    .reads = {CertsKey("ca_certs"), CertsKey("ca-certs").Deprecated("use 'ca_certs' instead")},
+    .reads = [] { return std::vector<KeySpec>{CertsKey("ca_certs"), CertsKey("ca-certs").Deprecated("use 'ca_certs' instead")}; },
     .run = &Run,
 };
 

@@ -50,7 +50,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kConfig,
     .frequency = Frequency::kAlways,
     .activated_by = {"disable_ec2_metadata"},
-    .reads = {{"disable_ec2_metadata", KeyType::kBool}},
+    .reads = [] { return std::vector<KeySpec>{{"disable_ec2_metadata", KeyType::kBool}}; },
     .run = &Run,
 };
 

@@ -1023,7 +1023,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"disk_setup", "fs_setup"},
-    .reads = {spec::Map("disk_setup")
+    .reads = [] { return std::vector<KeySpec>{spec::Map("disk_setup")
                   .Values(spec::Map({spec::Str("table_type").Enum({"mbr", "gpt"}),
                                      spec::OneOf("layout", {spec::Str().Enum({"remove"}), spec::Bool(),
                                                             spec::List(spec::OneOf(
@@ -1038,7 +1038,7 @@ const ModuleSpec kSpec{
                                     spec::OneOf("extra_opts", {spec::List(spec::Str()), spec::Str()}),
                                     spec::OneOf("cmd", {spec::List(spec::Str()), spec::Str()})})
                              .Closed()),
-              spec::Map("device_aliases").Values(spec::Str(), "^.+$")},
+              spec::Map("device_aliases").Values(spec::Str(), "^.+$")}; },
     .run = &Run,
 };
 

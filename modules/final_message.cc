@@ -200,7 +200,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kAlways,
     .activated_by = {},
-    .reads = {{"final_message", KeyType::kString}},
+    .reads = [] { return std::vector<KeySpec>{{"final_message", KeyType::kString}}; },
     .run = &Run,
 };
 

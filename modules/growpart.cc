@@ -240,11 +240,11 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kAlways,
     .activated_by = {},
-    .reads = {spec::Map("growpart",
+    .reads = [] { return std::vector<KeySpec>{spec::Map("growpart",
                          {spec::OneOf("mode", {spec::Str().Enum({"auto", "growpart", "gpart", "off"}),
                                                spec::Bool().Enum({"false"}).Deprecated("use 'off' instead")}),
                           spec::List("devices", spec::Str()), spec::Bool("ignore_growroot_disabled")})
-                   .Closed()},
+                   .Closed()}; },
     .run = &Run,
 };
 

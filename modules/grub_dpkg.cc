@@ -120,11 +120,11 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
     .distros = {"ubuntu", "debian"},
-    .reads = {spec::Map("grub_dpkg", {spec::Bool("enabled"), spec::Str("grub-pc/install_devices"),
+    .reads = [] { return std::vector<KeySpec>{spec::Map("grub_dpkg", {spec::Bool("enabled"), spec::Str("grub-pc/install_devices"),
                                      spec::OneOf("grub-pc/install_devices_empty",
                                                  {spec::Bool(), spec::Str().Deprecated("use a boolean")})})
                    .Closed(),
-               spec::Map("grub-dpkg").Deprecated("use 'grub_dpkg' instead")},
+               spec::Map("grub-dpkg").Deprecated("use 'grub_dpkg' instead")}; },
     .run = &Run,
 };
 

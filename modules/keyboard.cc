@@ -75,9 +75,9 @@ const ModuleSpec kSpec{
     .distros = {"arch", "debian", "ubuntu", "almalinux", "amazon", "centos", "cloudlinux",
                 "eurolinux", "fedora", "mariner", "miraclelinux", "openEuler", "openmandriva",
                 "photon", "rhel", "rocky", "virtuozzo", "opensuse", "sles"},
-    .reads = {spec::Map("keyboard", {spec::Str("layout"), spec::Str("model"), spec::Str("variant"), spec::Str("options")})
+    .reads = [] { return std::vector<KeySpec>{spec::Map("keyboard", {spec::Str("layout"), spec::Str("model"), spec::Str("variant"), spec::Str("options")})
                    .Closed()
-                   .Required({"layout"})},
+                   .Required({"layout"})}; },
     .run = &Run,
 };
 

@@ -125,9 +125,9 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {spec::Map("ssh", {spec::Bool("emit_keys_to_console")}).Closed().Required({"emit_keys_to_console"}),
+    .reads = [] { return std::vector<KeySpec>{spec::Map("ssh", {spec::Bool("emit_keys_to_console")}).Closed().Required({"emit_keys_to_console"}),
               spec::List("ssh_fp_console_blacklist", spec::Str()).Unique(),
-              spec::List("ssh_key_console_blacklist", spec::Str()).Unique()},
+              spec::List("ssh_key_console_blacklist", spec::Str()).Unique()}; },
     .run = &Run,
 };
 

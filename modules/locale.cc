@@ -49,7 +49,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kConfig,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {{"locale", KeyType::kString}, {"locale_configfile", KeyType::kString}},
+    .reads = [] { return std::vector<KeySpec>{{"locale", KeyType::kString}, {"locale_configfile", KeyType::kString}}; },
     .run = &Run,
 };
 

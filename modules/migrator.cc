@@ -87,7 +87,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kAlways,
     .activated_by = {},
-    .reads = {{"migrate", KeyType::kBool}},
+    .reads = [] { return std::vector<KeySpec>{{"migrate", KeyType::kBool}}; },
     .run = &Run,
 };
 

@@ -494,14 +494,14 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {spec::List("mounts", spec::List(spec::Str()).MinItems(1).MaxItems(6)).MinItems(1),
+    .reads = [] { return std::vector<KeySpec>{spec::List("mounts", spec::List(spec::Str()).MinItems(1).MaxItems(6)).MinItems(1),
               spec::List("mount_default_fields", spec::OneOf({spec::Str(), spec::Null()})).MinItems(6).MaxItems(6),
               spec::Map("swap", {spec::Str("filename"),
                                  spec::OneOf("size", {spec::Str().Enum({"auto"}), spec::Int(),
                                                       spec::Str().Pattern("^([0-9]+)?\\.?[0-9]+[BKMGT]$")}),
                                  spec::OneOf("maxsize", {spec::Int(), spec::Str().Pattern("^([0-9]+)?\\.?[0-9]+[BKMGT]$")})})
                   .Closed(),
-              {"device_aliases", KeyType::kMap}},  // declared in full by disk_setup
+              {"device_aliases", KeyType::kMap}}; },  // declared in full by disk_setup
     .run = &Run,
 };
 

@@ -263,7 +263,7 @@ const ModuleSpec kSpec{
                 "fedora", "freebsd", "mariner", "miraclelinux", "openbsd", "openEuler",
                 "openmandriva", "opensuse", "photon", "rhel", "rocky", "sles", "ubuntu",
                 "virtuozzo"},
-    .reads = {spec::Map("ntp", {spec::List("pools", spec::Str()).Unique(),
+    .reads = [] { return std::vector<KeySpec>{spec::Map("ntp", {spec::List("pools", spec::Str()).Unique(),
                                 spec::List("servers", spec::Str()).Unique(),
                                 spec::Str("ntp_client"),
                                 spec::Bool("enabled"),
@@ -273,7 +273,7 @@ const ModuleSpec kSpec{
                                     .Closed()
                                     .MinKeys(1)})
                    .Closed()
-                   .Nullable()},
+                   .Nullable()}; },
     .run = &Run,
 };
 

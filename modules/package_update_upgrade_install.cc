@@ -88,12 +88,12 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {"apt_update", "package_update", "apt_upgrade", "package_upgrade",
                      "packages"},
-    .reads = {spec::List("packages", spec::OneOf({spec::List(spec::Str()).MinItems(2).MaxItems(2), spec::Str()}))
+    .reads = [] { return std::vector<KeySpec>{spec::List("packages", spec::OneOf({spec::List(spec::Str()).MinItems(2).MaxItems(2), spec::Str()}))
                   .MinItems(1),
               spec::Bool("package_update"), spec::Bool("package_upgrade"), spec::Bool("package_reboot_if_required"),
               spec::Bool("apt_update").Deprecated("use 'package_update' instead"),
               spec::Bool("apt_upgrade").Deprecated("use 'package_upgrade' instead"),
-              spec::Bool("apt_reboot_if_required").Deprecated("use 'package_reboot_if_required' instead")},
+              spec::Bool("apt_reboot_if_required").Deprecated("use 'package_reboot_if_required' instead")}; },
     .run = &Run,
 };
 

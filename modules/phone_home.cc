@@ -198,7 +198,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"phone_home"},
-    .reads = {spec::Map("phone_home",
+    .reads = [] { return std::vector<KeySpec>{spec::Map("phone_home",
                         {spec::Str("url"),
                          spec::OneOf("post", {spec::Str().Enum({"all"}),
                                               spec::List(spec::Str().Enum({"pub_key_dsa", "pub_key_rsa", "pub_key_ecdsa",
@@ -206,7 +206,7 @@ const ModuleSpec kSpec{
                                                                            "fqdn"}))}),
                          spec::Int("tries")})
                   .Closed()
-                  .Required({"url"})},
+                  .Required({"url"})}; },
     .run = &Run,
 };
 

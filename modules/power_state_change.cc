@@ -135,7 +135,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"power_state"},
-    .reads = {spec::Map("power_state",
+    .reads = [] { return std::vector<KeySpec>{spec::Map("power_state",
                          {spec::OneOf("delay", {spec::Int().Min(0),
                                                 spec::Str().Pattern("^\\+?[0-9]+$").Deprecated("use an integer"),
                                                 spec::Str().Enum({"now"})}),
@@ -143,7 +143,7 @@ const ModuleSpec kSpec{
                           spec::Int("timeout"),
                           spec::OneOf("condition", {spec::Str(), spec::Bool(), spec::List(spec::Any())})})
                    .Closed()
-                   .Required({"mode"})},
+                   .Required({"mode"})}; },
     .run = &Run,
 };
 

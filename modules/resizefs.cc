@@ -158,7 +158,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kAlways,
     .activated_by = {},
-    .reads = {spec::OneOf("resize_rootfs", {spec::Bool(), spec::Str().Enum({"noblock"})})},
+    .reads = [] { return std::vector<KeySpec>{spec::OneOf("resize_rootfs", {spec::Bool(), spec::Str().Enum({"noblock"})})}; },
     .run = &Run,
 };
 

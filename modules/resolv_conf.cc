@@ -113,10 +113,10 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {"manage_resolv_conf"},
     .distros = {"alpine", "fedora", "mariner", "opensuse", "photon", "rhel", "sles"},
-    .reads = {spec::Bool("manage_resolv_conf"),
+    .reads = [] { return std::vector<KeySpec>{spec::Bool("manage_resolv_conf"),
               spec::Map("resolv_conf", {{"nameservers", KeyType::kList}, {"searchdomains", KeyType::kList},
                                         spec::Str("domain"), {"sortlist", KeyType::kList}, {"options", KeyType::kMap}})
-                  .Closed()},
+                  .Closed()}; },
     .run = &Run,
 };
 

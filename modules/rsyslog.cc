@@ -243,7 +243,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"rsyslog"},
-    .reads = {spec::Map("rsyslog",
+    .reads = [] { return std::vector<KeySpec>{spec::Map("rsyslog",
                         {spec::Str("config_dir"), spec::Str("config_filename"),
                          spec::List("configs", spec::OneOf({spec::Str(), spec::Map({spec::Str("filename"), spec::Str("content")})
                                                                              .Closed()
@@ -252,7 +252,7 @@ const ModuleSpec kSpec{
                          spec::OneOf("service_reload_command", {spec::Str().Enum({"auto"}), spec::List(spec::Str())})})
                   .Closed(),
               {"rsyslog_filename", KeyType::kString},
-              {"rsyslog_dir", KeyType::kString}},
+              {"rsyslog_dir", KeyType::kString}}; },
     .run = &Run,
 };
 

@@ -34,7 +34,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kConfig,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"runcmd"},
-    .reads = {spec::List("runcmd", spec::OneOf({spec::List(spec::Str()), spec::Str(), spec::Null()})).MinItems(1)},
+    .reads = [] { return std::vector<KeySpec>{spec::List("runcmd", spec::OneOf({spec::List(spec::Str()), spec::Str(), spec::Null()})).MinItems(1)}; },
     .run = &Run,
 };
 

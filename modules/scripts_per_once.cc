@@ -21,7 +21,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kOnce,
     .activated_by = {},
-    .reads = {},
+    .reads = [] { return std::vector<KeySpec>{}; },
     .run = &Run,
 };
 

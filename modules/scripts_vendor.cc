@@ -24,10 +24,10 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {spec::Map("vendor_data", {spec::OneOf("enabled", {spec::Bool(), spec::Str().Deprecated("use a boolean")}),
+    .reads = [] { return std::vector<KeySpec>{spec::Map("vendor_data", {spec::OneOf("enabled", {spec::Bool(), spec::Str().Deprecated("use a boolean")}),
                                        spec::OneOf("prefix", {spec::List(spec::OneOf({spec::Str(), spec::Int()})),
                                                               spec::Str()})})
-                   .Closed()},
+                   .Closed()}; },
     .run = &Run,
 };
 

@@ -145,10 +145,10 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {spec::Map("random_seed", {spec::Str("file"), spec::Str("data"),
+    .reads = [] { return std::vector<KeySpec>{spec::Map("random_seed", {spec::Str("file"), spec::Str("data"),
                                        spec::Str("encoding").Enum({"raw", "base64", "b64", "gzip", "gz"}),
                                        spec::List("command", spec::Str()), spec::Bool("command_required")})
-                   .Closed()},
+                   .Closed()}; },
     .run = &Run,
 };
 

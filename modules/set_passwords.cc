@@ -341,7 +341,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kConfig,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {spec::Map("chpasswd",
+    .reads = [] { return std::vector<KeySpec>{spec::Map("chpasswd",
                         {spec::Bool("expire"),
                          spec::List("users", spec::OneOf({spec::Map({spec::Str("name"), spec::Str("type").Enum({"RANDOM"})})
                                                               .Closed()
@@ -356,7 +356,7 @@ const ModuleSpec kSpec{
                              .Deprecated("use 'users' instead")})
                   .Closed(),
               spec::Str("password"),
-              spec::OneOf("ssh_pwauth", {spec::Bool(), spec::Str().Deprecated("use a boolean")})},
+              spec::OneOf("ssh_pwauth", {spec::Bool(), spec::Str().Deprecated("use a boolean")})}; },
     .run = &Run,
 };
 

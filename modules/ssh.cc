@@ -442,7 +442,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {spec::Bool("ssh_deletekeys"),
+    .reads = [] { return std::vector<KeySpec>{spec::Bool("ssh_deletekeys"),
               spec::List("ssh_genkeytypes", spec::Str().Enum({"dsa", "ecdsa", "ed25519", "rsa"})).MinItems(1),
               spec::Bool("ssh_quiet_keygen"),
               spec::Map("ssh_keys").Values(spec::Str(), "^(dsa|ecdsa|ed25519|rsa)_(public|private|certificate)$"),
@@ -450,7 +450,7 @@ const ModuleSpec kSpec{
               spec::List("ssh_authorized_keys", spec::Str()).MinItems(1),
               spec::Bool("allow_public_ssh_keys"),
               spec::Bool("disable_root"),
-              spec::Str("disable_root_opts")},
+              spec::Str("disable_root_opts")}; },
     .run = &Run,
     .prepare = &Prepare,
 };

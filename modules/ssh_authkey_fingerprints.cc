@@ -189,9 +189,9 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {spec::Bool("no_ssh_fingerprints"),
+    .reads = [] { return std::vector<KeySpec>{spec::Bool("no_ssh_fingerprints"),
               {"authkey_hash", KeyType::kString},
-              {"users", KeyType::kAny}},
+              {"users", KeyType::kAny}}; },
     .run = &Run,
 };
 

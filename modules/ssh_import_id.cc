@@ -131,7 +131,7 @@ const ModuleSpec kSpec{
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
     .distros = {"ubuntu", "debian", "cos"},
-    .reads = {spec::List("ssh_import_id", spec::Str())},
+    .reads = [] { return std::vector<KeySpec>{spec::List("ssh_import_id", spec::Str())}; },
     .run = &Run,
 };
 

@@ -41,7 +41,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kConfig,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {{"timezone", KeyType::kString}},
+    .reads = [] { return std::vector<KeySpec>{{"timezone", KeyType::kString}}; },
     .run = &Run,
 };
 

@@ -96,9 +96,9 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kAlways,
     .activated_by = {"manage_etc_hosts"},
-    .reads = {spec::OneOf("manage_etc_hosts",
+    .reads = [] { return std::vector<KeySpec>{spec::OneOf("manage_etc_hosts",
                            {spec::Bool(), spec::Str().Enum({"localhost"}),
-                            spec::Str().Enum({"template"}).Deprecated("use 'true' instead")})},
+                            spec::Str().Enum({"template"}).Deprecated("use 'true' instead")})}; },
     .run = &Run,
 };
 

@@ -103,11 +103,11 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kAlways,
     .activated_by = {},
-    .reads = {{"hostname", KeyType::kString},
+    .reads = [] { return std::vector<KeySpec>{{"hostname", KeyType::kString},
               {"fqdn", KeyType::kString},
               {"prefer_fqdn_over_hostname", KeyType::kBool},
               {"preserve_hostname", KeyType::kBool},
-              {"create_hostname_file", KeyType::kBool}},
+              {"create_hostname_file", KeyType::kBool}}; },
     .run = &Run,
 };
 

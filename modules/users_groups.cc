@@ -493,13 +493,13 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kPerInstance,
     .activated_by = {},
-    .reads = {spec::OneOf("users", {spec::Str(),
+    .reads = [] { return std::vector<KeySpec>{spec::OneOf("users", {spec::Str(),
                                      spec::List(spec::OneOf({spec::Str(), spec::List(spec::Str()), UserKey()})).MinItems(1),
                                      spec::Map()}),
               spec::OneOf("groups", {spec::Str(), GroupsByName(),
                                      spec::List(spec::OneOf({spec::Str(), GroupsByName()})).MinItems(1)}),
               spec::OneOf("user", {spec::Str(), UserKey()}),
-              {"system_info", KeyType::kMap}},
+              {"system_info", KeyType::kMap}}; },
     .run = &Run,
 };
 

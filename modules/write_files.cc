@@ -281,7 +281,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kInit,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"write_files"},
-    .reads = {FilesKey()},
+    .reads = [] { return std::vector<KeySpec>{FilesKey()}; },
     .run = &Run,
 };
 
@@ -299,7 +299,7 @@ const ModuleSpec kSpec{
     .stage = Stage::kFinal,
     .frequency = Frequency::kPerInstance,
     .activated_by = {"write_files"},
-    .reads = {write_files::FilesKey()},
+    .reads = [] { return std::vector<KeySpec>{write_files::FilesKey()}; },
     .run = &Run,
 };
 

@@ -122,13 +122,13 @@ const ModuleSpec kSpec{
     .activated_by = {"yum_repos"},
     .distros = {"almalinux", "centos", "cloudlinux", "eurolinux", "fedora", "mariner",
                 "openEuler", "openmandriva", "photon", "rhel", "rocky", "virtuozzo"},
-    .reads = {spec::Map("yum_repos")
+    .reads = [] { return std::vector<KeySpec>{spec::Map("yum_repos")
                   .MinKeys(1)
                   .Values(spec::Map({spec::Str("baseurl"), spec::Str("name"), spec::Bool("enabled")})
                               .Values(spec::OneOf({spec::Int(), spec::Bool(), spec::Str()}), "^[0-9a-zA-Z_]+$")
                               .Required({"baseurl"}),
                           "^[0-9a-zA-Z -_]+$"),
-              spec::Str("yum_repo_dir")},
+              spec::Str("yum_repo_dir")}; },
     .run = &Run,
 };
 

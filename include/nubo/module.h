@@ -7,7 +7,7 @@
 //       .stage = Stage::kConfig,
 //       .frequency = Frequency::kPerInstance,
 //       .activated_by = {"runcmd"},        // skipped when none is present
-//       .reads = {{"runcmd", KeyType::kList}},
+//       .reads = [] { return std::vector<KeySpec>{spec::List("runcmd", spec::Any()).MinItems(1)}; },
 //       .run = &Run,
 //   };
 //   }
@@ -159,7 +159,11 @@ struct ModuleSpec {
   // cloud-init's meta "distros": on a system_info.distro not listed, the
   // module is skipped unless `unverified_modules` names it. Empty: all.
   std::vector<std::string_view> distros;
-  std::vector<KeySpec> reads;
+  // The keys the module reads and their shapes (the schema). A function, so
+  // the declarations are built only by what checks them (schema, the boot's
+  // check), not by the static initialisation of every run: built eagerly
+  // they tripled `nubo --version`'s instructions (0.41 M to 1.31 M).
+  std::vector<KeySpec> (*reads)() = nullptr;
   Status (*run)(ModuleContext& ctx) = nullptr;
   // Optional. init --local calls it on a new instance for a module of
   // cloud_init_modules that will run, with the config as predicted there
