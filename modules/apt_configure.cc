@@ -321,9 +321,11 @@ std::string Stem(const std::string& name) {
 }
 
 // gpg.getkeybyid: the local keyring's armoured export, else one try at the
-// keyserver; nullopt (after one warning) when neither has it.
-std::optional<std::string> KeyById(ModuleContext& ctx, const std::string& keyid,
-                                   const std::string& keyserver, const std::string& key) {
+// keyserver; an error when neither has it, which fails the module there, as
+// 22.4's ValueError does: no source after it is added, and none without its
+// key (a list whose signed-by file is missing would fail every apt-get update).
+Result<std::string> KeyById(ModuleContext& ctx, const std::string& keyid, const std::string& keyserver,
+                            const std::string& key) {
   auto export_armour = [&]() -> std::string {
     auto r = ctx.sys.Run(Command{.argv = {"gpg", "--export", "--armour", keyid}});
     return r && r->exit_code == 0 ? r->out : "";
@@ -336,18 +338,17 @@ std::optional<std::string> KeyById(ModuleContext& ctx, const std::string& keyid,
   if (r && r->exit_code == 0) armour = export_armour();
   (void)ctx.sys.Run(Command{.argv = {"gpg", "--batch", "--yes", "--delete-keys", keyid}});
   if (armour.empty()) {
-    ctx.log.Warning(key + ".keyid: could not get key " + Quote(keyid) + " from keyserver " +
-                    Quote(keyserver) + " (no network?), skipping the key");
-    return std::nullopt;
+    return MakeError("could not get key " + Quote(keyid) + " from keyserver " + Quote(keyserver) + " (no network?)",
+                     key + ".keyid");
   }
   return armour;
 }
 
 // add_apt_key: `key`, or `keyid` fetched; dearmored into DIR/<stem>.gpg.
-// Returns the key file ("/dev/null" when gpg failed), nullopt without a key.
-std::optional<std::string> AddAptKey(ModuleContext& ctx, const Value& ent,
-                                     const std::string& file_name, bool hardened,
-                                     const std::string& key) {
+// Returns the key file ("/dev/null" when gpg failed), nullopt without a key;
+// an error when a keyid cannot be fetched.
+Result<std::optional<std::string>> AddAptKey(ModuleContext& ctx, const Value& ent, const std::string& file_name,
+                                             bool hardened, const std::string& key) {
   std::string data;
   if (ent.contains("key") && ent["key"].is_string()) {
     data = ent["key"].get<std::string>();
@@ -355,15 +356,15 @@ std::optional<std::string> AddAptKey(ModuleContext& ctx, const Value& ent,
     const Value& ks = Get(ent, "keyserver");
     auto fetched = KeyById(ctx, ent["keyid"].get<std::string>(),
                            ks.is_string() ? ks.get<std::string>() : kDefaultKeyserver, key);
-    if (!fetched) return std::nullopt;
+    if (!fetched) return fetched.error();
     data = *fetched;
   } else {
-    return std::nullopt;
+    return std::optional<std::string>();
   }
   std::string name = Stem(file_name);
   if (name.empty()) {
     ctx.log.Warning(key + ": unknown filename, failed to add key");
-    return "/dev/null";
+    return std::optional<std::string>("/dev/null");
   }
   auto r = ctx.sys.Run(Command{.argv = {"gpg", "--dearmor"}, .stdin_data = data});
   if (!r || r->exit_code != 0) {
@@ -371,17 +372,17 @@ std::optional<std::string> AddAptKey(ModuleContext& ctx, const Value& ent,
                     (r ? "gpg --dearmor exited with " + std::to_string(r->exit_code)
                        : r.error().ToString()) +
                     ")");
-    return "/dev/null";
+    return std::optional<std::string>("/dev/null");
   }
   std::string path = std::string(hardened ? kCloudInitGpgDir : kTrustedGpgDir) + name + ".gpg";
   WriteOptions o;
   o.mode = 0644;
   if (Status s = ctx.sys.WriteFile(path, r->out, o); !s.ok()) {
     ctx.log.Warning(key + ": failed to add key: " + s.error().ToString());
-    return "/dev/null";
+    return std::optional<std::string>("/dev/null");
   }
   ctx.log.Info("wrote apt key " + Quote(path));
-  return path;
+  return std::optional<std::string>(path);
 }
 
 // --- sources.list
@@ -529,9 +530,10 @@ Status AddAptSources(ModuleContext& ctx, const distro::Distro& d, const Value& a
     bool has_source = src.is_string();
     if (has_source && src.get<std::string>().find("$KEY_FILE") != std::string::npos) {
       auto key_file = AddAptKey(ctx, ent, filename, /*hardened=*/true, key);
-      params["KEY_FILE"] = key_file ? Value(*key_file) : Value();
-    } else {
-      (void)AddAptKey(ctx, ent, filename, /*hardened=*/false, key);
+      if (!key_file) return key_file.error();
+      params["KEY_FILE"] = *key_file ? Value(**key_file) : Value();
+    } else if (auto added = AddAptKey(ctx, ent, filename, /*hardened=*/false, key); !added) {
+      return added.error();
     }
     if (!has_source) continue;
     auto source = templater::Render(src.get<std::string>(), params);
@@ -742,8 +744,9 @@ Status Run(ModuleContext& ctx) {
       const Value& list = Get(cfg, mtype);
       if (!list.is_array()) continue;
       for (size_t i = 0; i < list.size(); ++i) {
-        (void)AddAptKey(ctx, list[i], mtype, /*hardened=*/false,
-                        std::string("apt.") + mtype + "[" + std::to_string(i) + "]");
+        auto added = AddAptKey(ctx, list[i], mtype, /*hardened=*/false,
+                               std::string("apt.") + mtype + "[" + std::to_string(i) + "]");
+        if (!added) return added.error();
       }
     }
     if (Status s = GenerateSourcesList(ctx, d, cfg, release, *mirrors); !s.ok()) return s;
