@@ -9,6 +9,7 @@
 #include <fnmatch.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -25,7 +26,9 @@ using nubo::testing::ReadSourceFile;
 std::set<std::string> Listed(const Value& cases, const Value& known) {
   std::set<std::string> out;
   for (const Value& entry : known) {
-    if (!entry.is_object() || entry.value("item", "") != "exit") continue;
+    if (!entry.is_object() || !entry.contains("item")) continue;
+    Value items = entry["item"].is_array() ? entry["item"] : Value::array({entry["item"]});
+    if (std::find(items.begin(), items.end(), Value("exit")) == items.end()) continue;
     Value scenarios = entry.contains("scenario") ? entry["scenario"] : Value("*");
     if (!scenarios.is_array()) scenarios = Value::array({scenarios});
     for (const Value& c : cases) {

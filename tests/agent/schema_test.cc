@@ -100,31 +100,31 @@ TEST(SchemaTest, UnknownKeyGetsDidYouMean) {
   EXPECT_EQ(r.notes[0], "packges: unknown key (did you mean 'packages'?)");
 }
 
-TEST(SchemaTest, AnnotateMarksTheLine) {
-  std::string text = "#cloud-config\nruncmd: ls\n";
-  auto r = CheckCloudConfig(text, "f.yaml");
-  // 22.4's text: the lines (the last one empty), then the footer, joined by newlines.
-  EXPECT_EQ(AnnotateCloudConfig(text, r),
-            "#cloud-config\nruncmd: ls\t\t# E1\n\n# Errors: -------------\n# E1: 'ls' is not of type 'array'\n\n");
-}
-
-TEST(SchemaTest, AnnotateMarksTheLineOfANestedPath) {
-  std::string text = "#cloud-config\nntp:\n  pools:\n    - 1\n  servers: [a, a]\nruncmd:\n  - [ls]\n  - 7\n";
-  auto r = CheckCloudConfig(text, "f.yaml");
-  EXPECT_EQ(AnnotateCloudConfig(text, r),
-            "#cloud-config\nntp:\n  pools:\n    - 1\t\t# E1\n  servers: [a, a]\t\t# E2\nruncmd:\n  - [ls]\n"
-            "  - 7\t\t# E3\n\n"
-            "# Errors: -------------\n# E1: 1 is not of type 'string'\n# E2: ['a', 'a'] has non-unique elements\n"
-            "# E3: 7 is not valid under any of the given schemas\n\n");
-}
-
-TEST(SchemaTest, AnnotateNumbersInLineOrderWithDeprecations) {
-  std::string text = "#cloud-config\nruncmd: ls\napt_update: true\nfinal_message: [1]\n";
-  auto r = CheckCloudConfig(text, "f.yaml");
-  EXPECT_EQ(AnnotateCloudConfig(text, r),
-            "#cloud-config\nruncmd: ls\t\t# E1\napt_update: true\t\t# D1\nfinal_message: [1]\t\t# E2\n\n"
-            "# Errors: -------------\n# E1: 'ls' is not of type 'array'\n# E2: [1] is not of type 'string'\n\n\n"
-            "# Deprecations: -------------\n# D1: DEPRECATED: use 'package_update' instead\n\n");
+// --annotate as 22.4 prints it: the lines (the last one empty), each problem
+// marked on its path's line and numbered in line order (E errors, D
+// deprecations), then the footers, joined by newlines.
+TEST(SchemaTest, AnnotateMarksProblemsOnTheirLines) {
+  const struct {
+    const char* text;
+    const char* annotated;
+  } kCases[] = {
+      {"#cloud-config\nruncmd: ls\n",
+       "#cloud-config\nruncmd: ls\t\t# E1\n\n# Errors: -------------\n# E1: 'ls' is not of type 'array'\n\n"},
+      // A nested path's own line.
+      {"#cloud-config\nntp:\n  pools:\n    - 1\n  servers: [a, a]\nruncmd:\n  - [ls]\n  - 7\n",
+       "#cloud-config\nntp:\n  pools:\n    - 1\t\t# E1\n  servers: [a, a]\t\t# E2\nruncmd:\n  - [ls]\n"
+       "  - 7\t\t# E3\n\n"
+       "# Errors: -------------\n# E1: 1 is not of type 'string'\n# E2: ['a', 'a'] has non-unique elements\n"
+       "# E3: 7 is not valid under any of the given schemas\n\n"},
+      // Line order, not path order; deprecations after the errors.
+      {"#cloud-config\nruncmd: ls\napt_update: true\nfinal_message: [1]\n",
+       "#cloud-config\nruncmd: ls\t\t# E1\napt_update: true\t\t# D1\nfinal_message: [1]\t\t# E2\n\n"
+       "# Errors: -------------\n# E1: 'ls' is not of type 'array'\n# E2: [1] is not of type 'string'\n\n\n"
+       "# Deprecations: -------------\n# D1: DEPRECATED: use 'package_update' instead\n\n"},
+  };
+  for (const auto& c : kCases) {
+    EXPECT_EQ(AnnotateCloudConfig(c.text, CheckCloudConfig(c.text, "f.yaml")), c.annotated) << c.text;
+  }
 }
 
 TEST(SchemaTest, DocsListModuleKeys) {

@@ -348,6 +348,8 @@ class Known:
             e.setdefault("scenario", "*")
             if isinstance(e["scenario"], str):
                 e["scenario"] = [e["scenario"]]
+            if isinstance(e["item"], str):
+                e["item"] = [e["item"]]
             e["hits"] = 0
 
     @staticmethod
@@ -356,7 +358,7 @@ class Known:
 
     def match(self, scenario, item):
         for e in self.entries:
-            if self.covers(e, scenario) and fnmatch.fnmatchcase(item, e["item"]):
+            if self.covers(e, scenario) and any(fnmatch.fnmatchcase(item, g) for g in e["item"]):
                 e["hits"] += 1
                 return e
         return None
@@ -537,7 +539,7 @@ def main():
         for e in known.entries:
             if e["hits"] == 0 and all(g.startswith("net-convert:") for g in e["scenario"]):
                 print(f"warning: stale known-difference (matched nothing): scenario={','.join(e['scenario'])} "
-                      f"item={e['item']} ({label(e)})")
+                      f"item={','.join(e['item'])} ({label(e)})")
     # cloud-init's own schema examples: both agents' `schema -c` verdicts
     # (lib/schemacheck.py, tests/fixtures/schema-examples), unless --only names scenarios only.
     sc_ran = not args.self_check and (not args.only or any(
@@ -565,7 +567,7 @@ def main():
         for e in known.entries:
             if e["hits"] == 0 and all(g.startswith("schema:") for g in e["scenario"]):
                 print(f"warning: stale known-difference (matched nothing): scenario={','.join(e['scenario'])} "
-                      f"item={e['item']} ({label(e)})")
+                      f"item={','.join(e['item'])} ({label(e)})")
     # An entry is stale if it matched nothing although every scenario it covers ran.
     ran = {s.name for s in scenarios}
     everything = {s.name for s in load_scenarios(None)}
@@ -574,7 +576,7 @@ def main():
              any(known.covers(e, n) for n in ran)]
     for e in stale:
         print(f"warning: stale known-difference (matched nothing): scenario={','.join(e['scenario'])} "
-              f"item={e['item']} ({label(e)})")
+              f"item={','.join(e['item'])} ({label(e)})")
     print(f"compat: {len(scenarios)} scenarios in {time.monotonic() - t_all:.0f}s; differences: "
           f"{totals['known'] + totals['unlisted']} total, {totals['known']} listed "
           f"({totals['pending']} pending, {totals['bug']} bug, {totals['accepted']} accepted), "
