@@ -554,8 +554,10 @@ int Agent::Init(bool local) {
       log.Warning("Deprecated cloud-config provided:" + details);
     }
     std::string at;
-    for (const auto& p : schema.errors) {
-      if (at.find(p.path) == std::string::npos) at += (at.empty() ? "" : ", ") + p.path;
+    for (size_t i = 0; i < schema.errors.size(); ++i) {  // sorted by path: repeats are adjacent
+      if (i == 0 || schema.errors[i].path != schema.errors[i - 1].path) {
+        at += (at.empty() ? "" : ", ") + schema.errors[i].path;
+      }
     }
     if (!at.empty()) {
       log.Warning("Invalid cloud-config provided: Please run 'sudo cloud-init schema --system' to see the schema "

@@ -82,6 +82,15 @@ TEST_F(CompatBreadthTest, TheBootsSchemaWarningNamesPathsNotValues) {
   EXPECT_EQ(log_.Dump().find("s3cr3t-pw"), std::string::npos) << log_.Dump();
 }
 
+TEST_F(CompatBreadthTest, TheBootsSchemaWarningNamesEachPathOnce) {
+  // "users" is inside "chpasswd.users.0", which sorts first: both are named.
+  Seed("#cloud-config\nchpasswd:\n  users:\n  - {name: ubuntu, password: [x], type: text}\nusers: 7\n"
+       "runcmd: [7, 8]\n");
+  ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
+  EXPECT_TRUE(log_.Contains(LogLevel::kWarning, "schema errors. (at chpasswd.users.0, runcmd.0, runcmd.1, users)"))
+      << log_.Dump();
+}
+
 TEST_F(CompatBreadthTest, ValidCloudConfigGivesNoSchemaWarning) {
   Seed("#cloud-config\nfinal_message: hi\n");
   ASSERT_EQ(Boot(), (std::vector<int>{0, 0, 0, 0})) << log_.Dump();
