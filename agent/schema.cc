@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -136,12 +137,13 @@ void Check(const KeySpec& spec, const Value& v, const std::string& path, SchemaR
       if (!v.contains(std::string(r))) error(PyRepr(Value(std::string(r))) + " is a required property");
     }
     std::vector<std::string> unexpected;
+    std::optional<std::regex> key_pattern;  // the pattern keys' regex, once per map
+    if (!spec.values.empty() && !spec.values[0].name.empty()) key_pattern.emplace(std::string(spec.values[0].name));
     for (auto it = v.begin(); it != v.end(); ++it) {
       auto declared = std::find_if(spec.keys.begin(), spec.keys.end(), [&](const KeySpec& k) { return k.name == it.key(); });
       if (declared != spec.keys.end()) {
         Check(*declared, it.value(), Join(path, it.key()), out);
-      } else if (!spec.values.empty() &&
-                 (spec.values[0].name.empty() || std::regex_search(it.key(), std::regex(std::string(spec.values[0].name))))) {
+      } else if (!spec.values.empty() && (!key_pattern || std::regex_search(it.key(), *key_pattern))) {
         Check(spec.values[0], it.value(), Join(path, it.key()), out);
       } else if (spec.closed) {
         unexpected.push_back(it.key());
@@ -251,7 +253,6 @@ std::map<std::string, int> PathLines(std::string_view text) {
     bool ignored = false;  // a complex key's subtree
   };
   std::vector<Frame> stack;
-  auto join = [](const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; };
   for (bool done = false; !done;) {
     yaml_event_t ev;
     if (!yaml_parser_parse(&parser, &ev)) break;
@@ -268,7 +269,7 @@ std::map<std::string, int> PathLines(std::string_view text) {
           top.want_key = false;
           if (ev.type == YAML_SCALAR_EVENT) {
             top.key = std::string(reinterpret_cast<const char*>(ev.data.scalar.value), ev.data.scalar.length);
-            lines.emplace(join(top.path, top.key), line);
+            lines.emplace(Join(top.path, top.key), line);
           } else {
             top.key.clear();
             ignored = start;  // a complex key: its subtree has no paths
@@ -277,7 +278,7 @@ std::map<std::string, int> PathLines(std::string_view text) {
           yaml_event_delete(&ev);
           continue;
         }
-        path = top.map ? join(top.path, top.key) : join(top.path, std::to_string(top.index++));
+        path = top.map ? Join(top.path, top.key) : Join(top.path, std::to_string(top.index++));
         if (!top.map) lines.emplace(path, line);
         if (top.map) top.want_key = true;
       }
@@ -377,7 +378,7 @@ std::string AnnotateCloudConfig(std::string_view text, const SchemaReport& repor
     std::vector<std::string> errors, deprecations;
   };
   std::map<int, Marks> by_line;
-  std::map<std::string, int> path_lines;
+  const std::map<std::string, int> path_lines = PathLines(text);
   auto place = [&](const std::vector<SchemaProblem>& problems, bool error) {
     for (const SchemaProblem& p : problems) {
       int line = 0, column = 0;
@@ -388,7 +389,6 @@ std::string AnnotateCloudConfig(std::string_view text, const SchemaReport& repor
       (error ? m.errors : m.deprecations).push_back(p.message);
     }
   };
-  path_lines = PathLines(text);
   place(report.errors, true);
   place(report.deprecations, false);
   std::vector<std::string> lines, error_footer, deprecation_footer;
