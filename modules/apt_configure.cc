@@ -32,8 +32,8 @@
 // resolution (getaddrinfo, System::ResolveHost).
 //
 // Differences from 22.4: a `keyid` not in the local keyring is fetched
-// once from the keyserver and, when that fails, skipped with one warning
-// instead of failing the module; apt lists named after Ubuntu's default
+// once from the keyserver (22.4 tries 3 times; both fail the module when it
+// cannot be had); apt lists named after Ubuntu's default
 // mirror are not renamed; an `apt_sources` list entry without a filename is keyed
 // "sourceNN_cloud_config_sources.list" (NN its index) where 22.4 picks 8
 // random characters; sources are processed in sorted name order; with
