@@ -239,6 +239,28 @@ class Scenario:
             shutil.copytree(self.tree, prep, symlinks=True, dirs_exist_ok=True)
 
 
+# The parts that run after the scenarios, without a boot; `--only` names them.
+OFFLINE_PARTS = ("net-convert", "schema-examples")
+
+
+def offline_part_runs(args, part):
+    """Whether PART runs: always, unless --self-check, or an --only that does not name it."""
+    return not args.self_check and (not args.only or any(
+        fnmatch.fnmatch(part, w) for o in args.only for w in o.split(",")))
+
+
+def warn_stale(e):
+    print(f"warning: stale known-difference (matched nothing): scenario={','.join(e['scenario'])} "
+          f"item={','.join(e['item'])} ({label(e)})")
+
+
+def warn_stale_pseudo(known, prefix):
+    """Entries only for pseudo-scenarios PREFIX* that matched nothing."""
+    for e in known.entries:
+        if e["hits"] == 0 and all(g.startswith(prefix) for g in e["scenario"]):
+            warn_stale(e)
+
+
 def load_scenarios(only):
     # NUBO_COMPAT_SCENARIOS: another scenarios directory (examples/run uses it).
     root = os.environ.get("NUBO_COMPAT_SCENARIOS") or os.path.join(COMPAT, "scenarios")
@@ -246,7 +268,7 @@ def load_scenarios(only):
     if only:
         wanted = [p for o in only for p in o.split(",")]
         names = [n for n in names if any(fnmatch.fnmatch(n, w) for w in wanted)]
-        if not names and not any(fnmatch.fnmatch(p, w) for w in wanted for p in ("net-convert", "schema-examples")):
+        if not names and not any(fnmatch.fnmatch(p, w) for w in wanted for p in OFFLINE_PARTS):
             raise SystemExit(f"compat: no scenario matches {wanted}")
     return [Scenario(os.path.join(root, n)) for n in names]
 
@@ -514,9 +536,7 @@ def main():
     # Network rendering: cloud-init's and nubo's `devel net-convert` on tests/fixtures/net
     # (lib/netconvert.py), unless --only names scenarios only.
     nc_total = nc_match = 0
-    nc_ran = not args.self_check and (not args.only or any(
-        fnmatch.fnmatch("net-convert", w) for o in args.only for w in o.split(",")))
-    if nc_ran:
+    if offline_part_runs(args, "net-convert"):
         t_nc = time.monotonic()
         try:
             for name, diffs, _ in netconvert.compare(cache, nubo, args.workdir, args.keep):
@@ -536,15 +556,10 @@ def main():
             errors += 1
         print(f"compat: net-convert {nc_match}/{nc_total} conversions match "
               f"({time.monotonic() - t_nc:.0f}s)")
-        for e in known.entries:
-            if e["hits"] == 0 and all(g.startswith("net-convert:") for g in e["scenario"]):
-                print(f"warning: stale known-difference (matched nothing): scenario={','.join(e['scenario'])} "
-                      f"item={','.join(e['item'])} ({label(e)})")
+        warn_stale_pseudo(known, "net-convert:")
     # cloud-init's own schema examples: both agents' `schema -c` verdicts
     # (lib/schemacheck.py, tests/fixtures/schema-examples), unless --only names scenarios only.
-    sc_ran = not args.self_check and (not args.only or any(
-        fnmatch.fnmatch("schema-examples", w) for o in args.only for w in o.split(",")))
-    if sc_ran:
+    if offline_part_runs(args, "schema-examples"):
         t_sc = time.monotonic()
         sc_total = sc_same = 0
         try:
@@ -564,10 +579,7 @@ def main():
             print(f"=== ERROR {e}")
             errors += 1
         print(f"compat: schema examples {sc_same}/{sc_total} same verdict ({time.monotonic() - t_sc:.0f}s)")
-        for e in known.entries:
-            if e["hits"] == 0 and all(g.startswith("schema:") for g in e["scenario"]):
-                print(f"warning: stale known-difference (matched nothing): scenario={','.join(e['scenario'])} "
-                      f"item={','.join(e['item'])} ({label(e)})")
+        warn_stale_pseudo(known, "schema:")
     # An entry is stale if it matched nothing although every scenario it covers ran.
     ran = {s.name for s in scenarios}
     everything = {s.name for s in load_scenarios(None)}
@@ -575,8 +587,7 @@ def main():
              {n for n in everything if known.covers(e, n)} <= ran and
              any(known.covers(e, n) for n in ran)]
     for e in stale:
-        print(f"warning: stale known-difference (matched nothing): scenario={','.join(e['scenario'])} "
-              f"item={','.join(e['item'])} ({label(e)})")
+        warn_stale(e)
     print(f"compat: {len(scenarios)} scenarios in {time.monotonic() - t_all:.0f}s; differences: "
           f"{totals['known'] + totals['unlisted']} total, {totals['known']} listed "
           f"({totals['pending']} pending, {totals['bug']} bug, {totals['accepted']} accepted), "
