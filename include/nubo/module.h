@@ -45,9 +45,9 @@ enum class KeyType { kAny, kString, kBool, kInt, kList, kMap, kStringOrList, kNu
 // JSON schema for the same key, as far as nubo declares it. A module still
 // checks the values it uses; this is what the schema command reports.
 //
-//   {"ntp", KeyType::kMap, .nullable = true, .closed = true, .keys = {
-//       {"pools", KeyType::kList, .unique = true, .items = {{"", KeyType::kString}}},
-//       {"enabled", KeyType::kBool}}}
+//   spec::Map("ntp", {spec::List("pools", spec::Str()).Unique(), spec::Bool("enabled")})
+//       .Closed()
+//       .Nullable()
 struct KeySpec {
   std::string_view name;  // a map key; empty for list items and alternatives
   KeyType type = KeyType::kAny;
