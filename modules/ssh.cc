@@ -21,7 +21,11 @@
 // own: the key files are installed atomically into /etc/ssh at the same
 // point of the boot as before, its output goes to the console. A type with
 // no staged run (other config, a dead child, another instance) is generated
-// here as before.
+// here as before. ssh-keygen's comment is root@ the running hostname when it
+// runs, and set_hostname runs between the two halves: the staged run gets
+// the comment of the hostname set_hostname will set (predicted from the
+// same config), and Run corrects any comment that is still not the
+// hostname's then (ssh-keygen -c), so a wrong guess costs time, not truth.
 
 #include <algorithm>
 #include <chrono>
@@ -30,6 +34,7 @@
 
 #include "modules/modules.h"
 #include "nubo/distro_users.h"
+#include "nubo/hostname.h"
 #include "nubo/ssh_util.h"
 #include "nubo/users_config.h"
 
@@ -146,9 +151,12 @@ Status WriteSuppliedKeys(ModuleContext& ctx, const Value& keys) {
   return Status::Ok();
 }
 
-Command Keygen(const std::string& type, const std::string& keyfile) {
+// `comment`: ssh-keygen's -C, when the default (root@ the running
+// hostname) is not the one wanted.
+Command Keygen(const std::string& type, const std::string& keyfile, const std::string& comment = "") {
   Command c;
   c.argv = {"ssh-keygen", "-t", type, "-N", "", "-f", keyfile};
+  if (!comment.empty()) c.argv.insert(c.argv.end() - 2, {"-C", comment});
   c.env = {"LANG=C"};
   return c;
 }
@@ -175,6 +183,21 @@ std::string StagedKey(const Paths& paths, const std::string& type) {
   return StageDir(paths) + "/ssh_host_" + type + "_key";
 }
 
+// The running hostname once init's set_hostname has run under this config
+// (as set_hostname decides it), when that differs from today's; "" when it
+// stays or cannot be told.
+std::string HostnameAfterSetHostname(ModuleContext& ctx) {
+  // set_hostname sets the running hostname only when the target root is
+  // the running system's.
+  if (!ctx.sys.IsHostRoot() || TranslateBool(Get(ctx.config, "preserve_hostname"))) return "";
+  auto now = ctx.sys.RunningHostname();
+  if (!now) return "";
+  auto names = ResolveHostnameFqdn(ctx.config, ctx.instance, ctx.sys);
+  if (!names || (names->is_default && names->hostname == "localhost")) return "";
+  std::string name = SelectHostname(*names, PreferFqdn(ctx.config));
+  return name == *now ? "" : name;
+}
+
 // init --local: ssh-keygen for each type, detached, into StageDir; each
 // child leaves <type>.pid (written before RunDetached returns) and, when
 // ssh-keygen ends, <type>.result: its exit code and output.
@@ -190,9 +213,10 @@ Status Prepare(ModuleContext& ctx) {
     return s;
   }
   System& sys = ctx.sys;
+  std::string host = HostnameAfterSetHostname(ctx);
   std::string started;
   for (const auto& type : types) {
-    Command c = Keygen(type, StagedKey(ctx.paths, type));
+    Command c = Keygen(type, StagedKey(ctx.paths, type), host.empty() ? "" : "root@" + host);
     c.pid_file = dir + "/" + type + ".pid";
     std::string result_file = dir + "/" + type + ".result";
     Status s = sys.RunDetached(c, [&sys, result_file](const Result<CommandResult>& r) {
@@ -278,6 +302,7 @@ std::optional<CommandResult> TakeStaged(ModuleContext& ctx, const std::string& t
       Command c;
       c.argv = {"ssh-keygen", "-c", "-C", "root@" + *host, "-f", keyfile};
       c.env = {"LANG=C"};
+      ctx.log.Debug("setting the comment of " + Quote(keyfile) + " from " + comment + " to root@" + *host);
       auto rc = ctx.sys.Run(c);
       if (!rc || rc->exit_code != 0) {
         ctx.log.Debug("could not set the comment of " + Quote(keyfile) + " to root@" + *host);

@@ -101,7 +101,7 @@ TEST_F(StagesTest, HostKeysStartInInitLocalOnANewInstanceOnly) {
   auto count_keygen = [&](const std::string& dir) {
     int n = 0;
     for (const auto& argv : sys_.runner().argvs()) {
-      n += argv[0] == "ssh-keygen" && argv.size() == 7 && argv[6].starts_with(dir);
+      n += argv[0] == "ssh-keygen" && argv[1] == "-t" && argv.back().starts_with(dir);
     }
     return n;
   };

@@ -158,8 +158,44 @@ TEST_F(SshTest, StagedKeyGetsTheCommentOfTheCurrentHostname) {
   ASSERT_TRUE(Run("ssh_genkeytypes: [ed25519]\n").ok());
   EXPECT_EQ(sys_.runner().calls().size(), 2u);
   EXPECT_EQ(sys_.runner().calls()[1].argv[1], "-c");
+  EXPECT_TRUE(sink_.Contains(LogLevel::kDebug, "from root@localhost to root@vm1"));
   EXPECT_THAT(console_, HasSubstr("SHA256:abc root@vm1\n"));
   EXPECT_THAT(console_, Not(HasSubstr("root@localhost")));
+}
+
+// The hostname set_hostname will set is known in init-local (the config's
+// hostname): the staged run is given its comment, and init runs no
+// ssh-keygen -c. (The test above is the other case: a hostname that
+// changed in a way init-local could not tell still gets its comment.)
+TEST_F(SshTest, StagedKeyIsGeneratedWithTheCommentOfTheHostnameToBe) {
+  const std::string cfg = "ssh_genkeytypes: [ed25519]\nhostname: vm1\n";
+  sys_.set_host_root(true);
+  sys_.runner().ExpectWithEffect(
+      {"ssh-keygen", "-t", "ed25519", "-N", "", "-C", "root@vm1", "-f", Staged("ed25519")},
+      [this] {
+        sys_.AddFile(Staged("ed25519"), "PRIVATE\n", 0600);
+        sys_.AddFile(Staged("ed25519") + ".pub", "ssh-ed25519 AAAAx root@vm1\n", 0644);
+      },
+      {.exit_code = 0, .out = "The key fingerprint is:\nSHA256:abc root@vm1\n"});
+  ASSERT_TRUE(Prepare(cfg).ok());
+  sys_.set_running_hostname("vm1");  // init's set_hostname
+  ASSERT_TRUE(Run(cfg).ok());
+  EXPECT_EQ(sys_.runner().calls().size(), 1u);  // no ssh-keygen -c
+  EXPECT_FALSE(sink_.Contains(LogLevel::kDebug, "setting the comment of"));
+  EXPECT_EQ(sys_.Read("/etc/ssh/ssh_host_ed25519_key.pub"), "ssh-ed25519 AAAAx root@vm1\n");
+  EXPECT_THAT(console_, HasSubstr("SHA256:abc root@vm1\n"));
+}
+
+// set_hostname leaves the running hostname under preserve_hostname, and
+// when the target root is not the running system: so does the comment.
+TEST_F(SshTest, StagedKeyKeepsTheDefaultCommentWhenTheHostnameStays) {
+  sys_.set_host_root(true);
+  ExpectKeygen("ed25519", Staged("ed25519"));
+  ASSERT_TRUE(Prepare("ssh_genkeytypes: [ed25519]\nhostname: vm1\npreserve_hostname: true\n").ok());
+  sys_.set_host_root(false);
+  ExpectKeygen("ecdsa", Staged("ecdsa"));
+  ASSERT_TRUE(Prepare("ssh_genkeytypes: [ecdsa]\nhostname: vm1\n").ok());
+  EXPECT_EQ(sys_.runner().calls().size(), 2u);
 }
 
 TEST_F(SshTest, PrepareFollowsTheConfigTheModuleWillSee) {

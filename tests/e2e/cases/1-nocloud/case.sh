@@ -38,6 +38,13 @@ check() {
   expect "host keys: private 600, public 644" "600 600 600 644 644 644" \
     "$(guest sudo -n stat -c %a /etc/ssh/ssh_host_rsa_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_rsa_key.pub /etc/ssh/ssh_host_ecdsa_key.pub /etc/ssh/ssh_host_ed25519_key.pub | tr '\n' ' ' | sed 's/ $//')"
   expect_cmd "staged keys gone from /run" test ! -e /run/cloud-init/ssh-hostkeys
+  # ssh-keygen's comment is root@ the hostname at the ssh module: the
+  # user-data's, not the meta-data's that init-local set. init-local gave
+  # it to the staged runs, so init ran no ssh-keygen -c.
+  expect "host key comments: root@ the hostname" "root@e2e-nocloud root@e2e-nocloud root@e2e-nocloud" \
+    "$(guest sh -c 'cut -d" " -f3 /etc/ssh/ssh_host_rsa_key.pub /etc/ssh/ssh_host_ecdsa_key.pub /etc/ssh/ssh_host_ed25519_key.pub' | tr '\n' ' ' | sed 's/ $//')"
+  expect "no ssh-keygen -c in init" 0 \
+    "$(guest sudo -n grep -c 'setting the comment of' /var/log/cloud-init.log)"
   # An edit the second boot must not undo (write_files is per instance).
   guest sudo -n sh -c 'echo edited-after-boot-1 >> /etc/e2e/hello.txt'
 }
