@@ -100,6 +100,13 @@ boot() {
   local d=$logs/$case
   SSH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   local netdev="user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22"
+  # PROBE_PORT (bench/boot): a second forward, to the guest's closed port 9,
+  # whose reset tells the host that the guest's network is up.
+  PROBE_PORT=""
+  if [ -n "${WANT_NET_PROBE:-}" ]; then
+    PROBE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    netdev="$netdev,hostfwd=tcp:127.0.0.1:$PROBE_PORT-:9"
+  fi
   # slirp forwards only addresses inside its own network: with a guestfwd to
   # 169.254.169.254 the guest's network is 169.254.169.0/24 (DHCP from slirp).
   [ -z "${GUESTFWD:-}" ] || netdev="$netdev,net=169.254.169.0/24,host=169.254.169.2,dhcpstart=169.254.169.15,dns=169.254.169.3,guestfwd=$GUESTFWD"
