@@ -6,10 +6,113 @@
 #include <algorithm>
 #include <set>
 
+#include "nubo/base64.h"
+#include "nubo/digest.h"
 #include "nubo/distro_users.h"
 #include "nubo/text.h"
 
 namespace nubo::ssh_util {
+
+namespace {
+
+// An SSH wire-format string (uint32 length, bytes) from `blob` at `*pos`.
+std::optional<std::string_view> WireString(std::string_view blob, size_t* pos) {
+  if (blob.size() - *pos < 4) return std::nullopt;
+  auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(blob[*pos + i])); };
+  uint32_t n = b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+  *pos += 4;
+  if (blob.size() - *pos < n) return std::nullopt;
+  std::string_view s = blob.substr(*pos, n);
+  *pos += n;
+  return s;
+}
+
+// BN_num_bits of an mpint (big-endian, positive).
+size_t MpintBits(std::string_view m) {
+  size_t i = 0;
+  while (i < m.size() && m[i] == 0) ++i;
+  if (i == m.size()) return 0;
+  size_t bits = (m.size() - i) * 8;
+  for (unsigned char top = static_cast<unsigned char>(m[i]); !(top & 0x80); top <<= 1) --bits;
+  return bits;
+}
+
+}  // namespace
+
+std::optional<std::string> KeygenFingerprint(std::string_view text) {
+  // One key line: ssh-keygen prints a line for each, and skips comments.
+  std::string_view line;
+  size_t lines = 0;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    std::string_view l = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    start = end == std::string_view::npos ? text.size() : end + 1;
+    size_t first = l.find_first_not_of(" \t");
+    if (first == std::string_view::npos || l[first] == '#') continue;
+    line = l.substr(first);
+    ++lines;
+  }
+  if (lines != 1) return std::nullopt;
+  for (char c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') return std::nullopt;
+    if (static_cast<unsigned char>(c) >= 0x7f) return std::nullopt;
+  }
+  size_t sp = line.find_first_of(" \t");
+  if (sp == std::string_view::npos) return std::nullopt;
+  std::string_view type = line.substr(0, sp);
+  std::string_view rest = line.substr(line.find_first_not_of(" \t", sp) == std::string_view::npos
+                                          ? line.size() : line.find_first_not_of(" \t", sp));
+  size_t bend = rest.find_first_of(" \t");
+  std::string_view b64 = rest.substr(0, bend);
+  std::string_view comment;
+  if (bend != std::string_view::npos) {
+    size_t c = rest.find_first_not_of(" \t", bend);
+    if (c != std::string_view::npos) comment = rest.substr(c);
+  }
+  if (comment.find('\t') != std::string_view::npos) return std::nullopt;  // ssh-keygen escapes it
+  auto blob = Base64Decode(b64);
+  if (!blob || Base64Encode(*blob) != b64) return std::nullopt;
+  size_t pos = 0;
+  auto inner = WireString(*blob, &pos);
+  if (!inner || *inner != type) return std::nullopt;
+  size_t bits = 0;
+  std::string kind;
+  if (type == "ssh-rsa") {
+    auto e = WireString(*blob, &pos);
+    auto n = e ? WireString(*blob, &pos) : std::nullopt;
+    if (!n) return std::nullopt;
+    bits = MpintBits(*n), kind = "RSA";
+  } else if (type == "ssh-dss") {
+    auto p = WireString(*blob, &pos);  // then q, g, y
+    for (int i = 0; p && i < 3; ++i) {
+      if (!WireString(*blob, &pos)) return std::nullopt;
+    }
+    if (!p) return std::nullopt;
+    bits = MpintBits(*p), kind = "DSA";
+  } else if (type == "ssh-ed25519") {
+    auto k = WireString(*blob, &pos);
+    if (!k || k->size() != 32) return std::nullopt;
+    bits = 256, kind = "ED25519";
+  } else if (type.starts_with("ecdsa-sha2-nistp")) {
+    auto curve = WireString(*blob, &pos);
+    auto point = curve ? WireString(*blob, &pos) : std::nullopt;
+    if (!point || "ecdsa-sha2-" + std::string(*curve) != type) return std::nullopt;
+    if (*curve == "nistp256") bits = 256;
+    else if (*curve == "nistp384") bits = 384;
+    else if (*curve == "nistp521") bits = 521;
+    else return std::nullopt;
+    kind = "ECDSA";
+  } else {
+    return std::nullopt;
+  }
+  if (pos != blob->size() || bits == 0) return std::nullopt;
+  auto md = Digest("sha256", *blob);
+  if (!md) return std::nullopt;
+  std::string fp = Base64Encode(*md);
+  while (!fp.empty() && fp.back() == '=') fp.pop_back();
+  return std::to_string(bits) + " SHA256:" + fp + " " +
+         (comment.empty() ? std::string("no comment") : std::string(comment)) + " (" + kind + ")";
+}
 
 using distro::FindUser;
 using distro::PasswdEntry;

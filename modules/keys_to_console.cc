@@ -7,7 +7,8 @@
 //   ssh_fp_console_blacklist: []        # key types whose fingerprint is not printed
 //   ssh_key_console_blacklist: [ssh-dss]  # key types whose key is not printed
 //
-// Fingerprint lines are `ssh-keygen -l -f` output, formatted as the helper's
+// Fingerprint lines are `ssh-keygen -l -f` output (computed in-process,
+// ssh_util::KeygenFingerprint, for the four key types sshd generates), formatted as the helper's
 // `logger -s` shows them: "<14>Nov 22 01:50:00 cloud-init: 256 SHA256:... (ED25519)".
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <sstream>
 
 #include "modules/modules.h"
+#include "nubo/ssh_util.h"
 
 namespace nubo::modules::keys_to_console {
 
@@ -84,13 +86,20 @@ Status Run(ModuleContext& ctx) {
       out += syslog_line("-----BEGIN SSH HOST KEY FINGERPRINTS-----");
       header = true;
     }
-    Command c;
-    c.argv = {"ssh-keygen", "-l", "-f", k.path};
-    auto r = ctx.sys.Run(c);
+    // ssh-keygen -l's line, computed here (a process per key under TCG was
+    // half a second of final); ssh-keygen itself for what it would print
+    // otherwise.
     std::string line;
-    if (r) {
-      line = r->out + r->err;
-      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    if (auto fp = ssh_util::KeygenFingerprint(k.text)) {
+      line = *fp;
+    } else {
+      Command c;
+      c.argv = {"ssh-keygen", "-l", "-f", k.path};
+      auto r = ctx.sys.Run(c);
+      if (r) {
+        line = r->out + r->err;
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+      }
     }
     out += syslog_line(line);
     ++fingerprints;

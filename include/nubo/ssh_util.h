@@ -42,6 +42,14 @@ struct AuthKeyLine {
 AuthKeyLine ParseAuthKeyLine(std::string_view line,
                              const std::optional<std::string>& options = std::nullopt);
 
+// The line `ssh-keygen -l -f FILE` prints for a public key file holding
+// `text` (OpenSSH's default SHA256 fingerprint): "3072 SHA256:<base64, no
+// padding> root@host (RSA)", "no comment" when there is none. nullopt for
+// anything it would not print just so (a key type other than rsa, dsa,
+// ecdsa and ed25519, a blob that does not parse, more than one key, a
+// comment with characters ssh-keygen escapes): the caller runs ssh-keygen.
+std::optional<std::string> KeygenFingerprint(std::string_view text);
+
 // ssh_util.render_authorizedkeysfile_paths: %h, %u, %% ; relative paths are
 // under the home directory.
 std::vector<std::string> RenderAuthorizedKeysPaths(const std::string& value,

@@ -130,5 +130,17 @@ TEST_F(ConsoleModulesTest, KeysToConsole) {
   EXPECT_EQ(console_, "");
 }
 
+// A key ssh-keygen made: its -l line computed here, no process run (the
+// runner would fail an unexpected call).
+TEST_F(ConsoleModulesTest, KeysToConsoleComputesTheFingerprintOfARealKey) {
+  sys_.AddFile("/etc/ssh/ssh_host_ed25519_key.pub",
+               "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl root@vm1\n");
+  ASSERT_TRUE(Run(modules::keys_to_console::kSpec, "{}").ok());
+  EXPECT_TRUE(sys_.runner().calls().empty());
+  EXPECT_NE(console_.find(" cloud-init: 256 SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU root@vm1 (ED25519)\n"),
+            std::string::npos)
+      << console_;
+}
+
 }  // namespace
 }  // namespace nubo

@@ -45,6 +45,12 @@ check() {
     "$(guest sh -c 'cut -d" " -f3 /etc/ssh/ssh_host_rsa_key.pub /etc/ssh/ssh_host_ecdsa_key.pub /etc/ssh/ssh_host_ed25519_key.pub' | tr '\n' ' ' | sed 's/ $//')"
   expect "no ssh-keygen -c in init" 0 \
     "$(guest sudo -n grep -c 'setting the comment of' /var/log/cloud-init.log)"
+  # keys_to_console computes ssh-keygen -l's line itself: the console has
+  # the guest's own ssh-keygen's line for the key.
+  local fp
+  fp=$(guest ssh-keygen -l -f /etc/ssh/ssh_host_ed25519_key.pub)
+  expect "keys_to_console: ssh-keygen -l's line on the console" 1 \
+    "$(grep -c -F -- "cloud-init: $fp" "$logs/$CASE/console.log")"
   # An edit the second boot must not undo (write_files is per instance).
   guest sudo -n sh -c 'echo edited-after-boot-1 >> /etc/e2e/hello.txt'
 }
