@@ -42,7 +42,7 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The libraries nubo opens on first use (include/nubo/dlopen.h), which
 # dpkg-shlibdeps cannot see; the versions are those of the newest symbol or
 # option used (CURLOPT_PROTOCOLS_STR: curl 7.85).
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd, libcurl4 (>= 7.85.0), libfdisk1 (>= 2.26.2), libblkid1 (>= 2.16), libssl3 (>= 3.0.0), libsystemd0 (>= 247)")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd, libcurl4 (>= 7.85.0), libfdisk1 (>= 2.26.2), libblkid1 (>= 2.16), libnettle8 (>= 3.4), libsystemd0 (>= 247)")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "openssh-server, sudo, isc-dhcp-client")
 # disk_setup runs sfdisk (fdisk), sgdisk (gdisk) and partprobe (parted), as
 # cloud-init 22.4 does (its package depends on fdisk and gdisk).
