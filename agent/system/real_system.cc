@@ -212,8 +212,19 @@ Result<RealSystem::Parent> RealSystem::OpenParent(
 
   Fd dir(dup(root_fd_));
   size_t n_dirs = parts->size() - 1;
-  // Open the longest existing prefix in one call when possible.
-  for (size_t i = 0; i < n_dirs; ++i) {
+  // The directories that resolve inside the root, in one call when they
+  // all exist (the common case: one openat2 instead of one per level);
+  // else level by level below, creating what is missing.
+  size_t first = 0;
+  if (size_t k = std::min(n_dirs, strict_from); k > 1) {
+    int fd = Openat2(root_fd_, JoinComponents(*parts, k), O_PATH | O_DIRECTORY | O_CLOEXEC,
+                     RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (fd >= 0) {
+      dir = Fd(fd);
+      first = k;
+    }
+  }
+  for (size_t i = first; i < n_dirs; ++i) {
     const std::string& comp = (*parts)[i];
     int fd;
     if (i < strict_from) {
