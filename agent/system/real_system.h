@@ -68,6 +68,8 @@ class RealSystem : public System {
   // Talks to hostnamed on this bus ("unix:path=...") instead of the system
   // bus, whatever the root: for tests with a private dbus-daemon.
   void set_hostname_bus(std::string address) { hostname_bus_ = std::move(address); }
+  // The system bus's socket, looked for before libsystemd is loaded (tests).
+  void set_system_bus_socket(std::string path) { system_bus_socket_ = std::move(path); }
 
   // Opens `path` inside the root for appending (created with `mode`), for
   // the output log; the caller closes the descriptor.
@@ -110,6 +112,7 @@ class RealSystem : public System {
   std::vector<std::string> commands_;
   std::vector<std::string> written_;
   std::string hostname_bus_;
+  std::string system_bus_socket_ = "/run/dbus/system_bus_socket";  // sd-bus's default
 };
 
 // Splits "/a/b/c" into {"a", "b", "c"}; rejects relative paths and "..".

@@ -361,6 +361,15 @@ Status RealSystem::SetHostnameViaHostnamed(const std::string& static_name,
     return MakeError("not talking to the host's systemd-hostnamed: the target root is " +
                      Quote(root_));
   }
+  // No system bus to connect to (a container, an image without D-Bus):
+  // unreachable, as sd_bus_open_system would find, without mapping
+  // libsystemd and its libraries (3 MB) to find it.
+  if (hostname_bus_.empty() && getenv("DBUS_SYSTEM_BUS_ADDRESS") == nullptr) {
+    struct stat st {};
+    if (stat(system_bus_socket_.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+      return Error{"connect to the system bus: no " + system_bus_socket_, "", ENOTCONN};
+    }
+  }
   // Unreachable, as a bus that is down: the caller writes the files instead.
   if (auto api = LoadBus(); !api) return Error{api.error().message, "", ENOTCONN};
   sd_bus* bus = nullptr;

@@ -155,6 +155,21 @@ TEST_F(PrivateBusTest, NoBusAtAllIsUnreachable) {
   EXPECT_EQ(s.error().errno_value, ENOTCONN) << s.error().ToString();
 }
 
+// No system bus socket (a container, an image without D-Bus): unreachable,
+// told before libsystemd is loaded (sd_bus_open_system's error would be
+// "No such file or directory"). The host root, with the socket looked for
+// elsewhere, so the host's own bus is never asked.
+TEST(HostnamedRefusal, NoSystemBusSocketIsUnreachableBeforeLibsystemd) {
+  if (getenv("DBUS_SYSTEM_BUS_ADDRESS") != nullptr) GTEST_SKIP() << "DBUS_SYSTEM_BUS_ADDRESS is set";
+  nubo::testing::TempDir dir;
+  agent::RealSystem sys("/");
+  sys.set_system_bus_socket(dir.path() + "/system_bus_socket");
+  Status s = sys.SetHostnameViaHostnamed("web1", "web1");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().errno_value, ENOTCONN) << s.error().ToString();
+  EXPECT_EQ(s.error().message, "connect to the system bus: no " + dir.path() + "/system_bus_socket");
+}
+
 TEST(HostnamedRefusal, TargetRootNeverTalksToTheHostsBus) {
   nubo::testing::TempDir root;
   agent::RealSystem sys(root.path());
