@@ -187,6 +187,11 @@ std::string SelectHostname(const HostnameFqdn& names, bool prefer_fqdn) {
   return names.hostname;
 }
 
+std::optional<std::string> HostnameToSet(const HostnameFqdn& names, const Value& config) {
+  if (names.is_default && names.hostname == "localhost") return std::nullopt;
+  return SelectHostname(names, PreferFqdn(config));
+}
+
 bool CreateHostnameFile(const Value& config) {
   if (config.is_object() && config.contains("create_hostname_file")) {
     return TranslateBool(config["create_hostname_file"]);

@@ -41,12 +41,13 @@ Status Run(ModuleContext& ctx) {
       return Status::Ok();
     }
   }
-  if (names->is_default && names->hostname == "localhost") {
+  auto to_set = HostnameToSet(*names, ctx.config);
+  if (!to_set) {
     ctx.log.Debug("Hostname is localhost. Let other services handle this.");
     return Status::Ok();
   }
 
-  std::string name = SelectHostname(*names, PreferFqdn(ctx.config));
+  const std::string& name = *to_set;
   bool file_exists = ctx.sys.Exists(kHostnameFile);
   bool want_file = file_exists || CreateHostnameFile(ctx.config);
   bool used_hostnamed = false;

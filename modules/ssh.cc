@@ -193,9 +193,8 @@ std::string HostnameAfterSetHostname(ModuleContext& ctx) {
   auto now = ctx.sys.RunningHostname();
   if (!now) return "";
   auto names = ResolveHostnameFqdn(ctx.config, ctx.instance, ctx.sys);
-  if (!names || (names->is_default && names->hostname == "localhost")) return "";
-  std::string name = SelectHostname(*names, PreferFqdn(ctx.config));
-  return name == *now ? "" : name;
+  auto name = names ? HostnameToSet(*names, ctx.config) : std::nullopt;
+  return !name || *name == *now ? "" : *name;
 }
 
 // init --local: ssh-keygen for each type, detached, into StageDir; each

@@ -39,11 +39,12 @@ Status Run(ModuleContext& ctx) {
   }
   auto names = ResolveHostnameFqdn(ctx.config, ctx.instance, ctx.sys);
   if (!names) return names.error();
-  if (names->is_default && names->hostname == "localhost") {
+  auto to_set = HostnameToSet(*names, ctx.config);
+  if (!to_set) {
     ctx.log.Debug("Hostname is localhost. Let other services handle this.");
     return Status::Ok();
   }
-  std::string hostname = SelectHostname(*names, PreferFqdn(ctx.config));
+  const std::string& hostname = *to_set;
   std::string prev_fn = ctx.paths.DataPath("previous-hostname");
   std::optional<std::string> prev = ReadHostname(ctx.sys, prev_fn);
   std::optional<std::string> current = ReadHostname(ctx.sys, kHostnameFile);

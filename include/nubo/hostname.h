@@ -50,6 +50,10 @@ bool PreferFqdn(const Value& config);
 // Distro._select_hostname: the fqdn when preferred (and set), else the
 // hostname, else the fqdn.
 std::string SelectHostname(const HostnameFqdn& names, bool prefer_fqdn);
+// The name set_hostname and update_hostname give the system for `names`
+// under `config` (SelectHostname, PreferFqdn); nullopt when the only name
+// known is the default "localhost", which they leave to other services.
+std::optional<std::string> HostnameToSet(const HostnameFqdn& names, const Value& config);
 
 // create_hostname_file (cloud-init 23.4; default true).
 bool CreateHostnameFile(const Value& config);
