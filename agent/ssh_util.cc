@@ -58,10 +58,10 @@ std::optional<std::string> KeygenFingerprint(std::string_view text) {
     if (static_cast<unsigned char>(c) >= 0x7f) return std::nullopt;
   }
   size_t sp = line.find_first_of(" \t");
-  if (sp == std::string_view::npos) return std::nullopt;
+  size_t blob_at = sp == std::string_view::npos ? sp : line.find_first_not_of(" \t", sp);
+  if (blob_at == std::string_view::npos) return std::nullopt;  // no key blob
   std::string_view type = line.substr(0, sp);
-  std::string_view rest = line.substr(line.find_first_not_of(" \t", sp) == std::string_view::npos
-                                          ? line.size() : line.find_first_not_of(" \t", sp));
+  std::string_view rest = line.substr(blob_at);
   size_t bend = rest.find_first_of(" \t");
   std::string_view b64 = rest.substr(0, bend);
   std::string_view comment;

@@ -671,7 +671,6 @@ Result<CommandResult> RealSystem::Execute(const Command& command) {
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
   bool chroot_into = command.in_root && root_ != "/";
-  const char* root = root_.c_str();
   signal(SIGPIPE, SIG_IGN);  // ours, for the stdin pipe; the child's is reset below
 
   // vfork: the child borrows this process's memory until execve, so there
@@ -684,7 +683,7 @@ Result<CommandResult> RealSystem::Execute(const Command& command) {
   pthread_sigmask(SIG_SETMASK, &all, &old_mask);
   const ChildSetup child{.argv = argv.data(), .envp = envp.data(), .mask = &old_mask, .stdin_fd = in_pipe[0],
                          .stdout_fd = capture ? out_pipe[1] : -1, .stderr_fd = capture ? err_pipe[1] : -1,
-                         .chroot_dir = chroot_into ? root : nullptr};
+                         .chroot_dir = chroot_into ? root_.c_str() : nullptr};
   pid_t pid = vfork();
   if (pid == 0) ExecChild(child);
   int fork_errno = errno;
